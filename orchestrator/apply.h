@@ -1,0 +1,42 @@
+/*
+ * apply: apply one revision of a series onto the base tree, as commits,
+ * with libgit2 and without touching any worktree.
+ *
+ * Each patch becomes a commit that keeps the mail's author, date and
+ * message (committer = author, so the same series on the same base always
+ * gives the same commit ids).  Only when every patch applied is the branch
+ * "kpipe/<series>/v<N>" created (or moved) to the last commit: a failing
+ * patch leaves no branch behind.
+ */
+#ifndef KPIPE_APPLY_H
+#define KPIPE_APPLY_H
+
+#include <git2.h>
+
+#include "kperror.h"
+#include "series.h"
+#include "tree.h"
+
+struct apply_result {
+	git_oid head;  /* the last commit */
+	char *branch;  /* "kpipe/<name>/v<N>" (owned) */
+};
+
+/*
+ * Apply 'rev' onto t->base.  Returns 0 with *out filled (free with
+ * apply_result_release()), or -1 with 'err' (KPERROR_INPUT) naming the
+ * patch (N/M and subject), the file and the hunk that failed.
+ */
+int apply_revision(struct apply_result *out, struct tree *t, const struct revision *rev,
+		   struct kperror *err);
+void apply_result_release(struct apply_result *r);
+
+/*
+ * Split "Name <email>" into its parts (quotes around the name dropped).
+ * Returns 0, or -1 if there is no <email>.  Exposed for unit tests.
+ */
+int apply_parse_author(const char *from, struct buf *name, struct buf *email);
+/* Parse an RFC 2822 date; returns 0 and sets *when and *offset_minutes. */
+int apply_parse_date(const char *date, long long *when, int *offset_minutes);
+
+#endif

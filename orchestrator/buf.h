@@ -1,0 +1,53 @@
+/*
+ * buf: the one growable byte buffer used everywhere in kpipe (modelled on
+ * git's strbuf).
+ *
+ * Invariants: 'data' is never NULL and is always NUL-terminated, so it can
+ * be used as a C string; 'len' does not count the terminator.  A buffer set
+ * to BUF_INIT owns no memory until something is added.  Allocation failure
+ * aborts the program (like git's xmalloc): callers never check for it.
+ */
+#ifndef KPIPE_BUF_H
+#define KPIPE_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+struct buf {
+	char *data;
+	size_t len;
+	size_t alloc;
+};
+
+extern char buf_empty[];
+#define BUF_INIT { buf_empty, 0, 0 }
+
+void buf_init(struct buf *b);
+/* Free the memory and return the buffer to BUF_INIT. */
+void buf_release(struct buf *b);
+/* Make room for 'extra' more bytes after len. */
+void buf_grow(struct buf *b, size_t extra);
+/* Keep the memory, drop the contents. */
+void buf_reset(struct buf *b);
+void buf_truncate(struct buf *b, size_t len);
+void buf_add(struct buf *b, const void *data, size_t len);
+void buf_adds(struct buf *b, const char *s);
+void buf_addch(struct buf *b, char c);
+void buf_addf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+/* Strip trailing white space. */
+void buf_rtrim(struct buf *b);
+/* Hand the memory to the caller (free() it); the buffer becomes BUF_INIT. */
+char *buf_detach(struct buf *b, size_t *len_out);
+/*
+ * Append the contents of the file at 'path'.  Returns 0, or -errno with
+ * the buffer unchanged.
+ */
+int buf_read_file(struct buf *b, const char *path);
+/* Replace the file at 'path' with the contents.  Returns 0 or -errno. */
+int buf_write_file(const struct buf *b, const char *path);
+/* Append 's' with JSON string escaping, without the surrounding quotes. */
+void buf_add_json_escaped(struct buf *b, const char *s);
+
+#endif

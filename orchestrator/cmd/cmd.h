@@ -1,0 +1,51 @@
+/*
+ * The command layer: one file per subcommand, each exporting cmd_<name>(),
+ * all listed in the table in main.c.  Commands parse their arguments and
+ * print; the modules below them do the work quietly.  A command returns
+ * 0 (all good) or 1 (tests failed, splats, a broken revision), or -1 with
+ * 'err' set; main() turns the error's kind into the exit code.
+ */
+#ifndef KPIPE_CMD_H
+#define KPIPE_CMD_H
+
+#include "../config.h"
+#include "../kperror.h"
+#include "../pipeline.h"
+#include "../results.h"
+
+struct cmd_ctx {
+	struct config cfg;       /* loaded by main() for commands that need it */
+	const char *config_path; /* -c FILE, or NULL */
+};
+
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_series(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_tree(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_apply(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_build(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_boot(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_test(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_report(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_config(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+
+/* ui.c: what every command prints the same way. */
+extern const struct pipeline_ui ui_pipeline;
+/* Print "kpipe: <what>" progress for the import of the base tree. */
+void ui_tree_progress(void *data, const char *what);
+/* One line: "==> <fmt>" for a top-level step. */
+void ui_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The revision x arch x test matrix and one line per cell that failed. */
+void ui_print_matrix(const struct cell *cells, size_t n);
+/* 0 all good, 1 regressions, 2 apply failed (bad input), 3 infrastructure. */
+int ui_exit_code(const struct cell *cells, size_t n);
+/* A unique id for this run (guest names), "<pid>-<time>". */
+const char *ui_run_id(void);
+/*
+ * Resolve 'ref' ("base", a branch such as kpipe/NAME/v2, or a commit id)
+ * in the tree.  KPERROR_INPUT if it is not there.
+ */
+int ui_resolve_ref(git_oid *out, struct tree *t, const char *ref, struct kperror *err);
+/* Parse "--arch A" style options shared by build/boot/test; returns the arch. */
+const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kperror *err);
+
+#endif

@@ -1,0 +1,121 @@
+/* kpipe run SERIES...: every revision of a series, applied, built, booted, tested. */
+#define _GNU_SOURCE
+#include "cmd.h"
+#include "../apply.h"
+#include "../series.h"
+#include "../proc.h"
+#include "../util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] = "usage: kpipe run [-c FILE] SERIES...\n"
+	"  SERIES: an mbox (git format-patch, b4), a .patch file or a directory of them;\n"
+	"  give several, one per revision (v1.mbox v2.mbox ...).\n";
+
+int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
+{
+	struct series s = SERIES_INIT;
+	struct tree *t = NULL;
+	struct cell *cells = NULL;
+	size_t ncells = 0;
+	char *run_dir = NULL;
+	int ret = -1;
+	double start = util_now();
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? kperror_set(err, KPERROR_INPUT, "run: no series given") : 0;
+	}
+	if (series_parse(&s, argv + 1, (size_t)argc - 1, err) < 0)
+		return -1;
+	ui_step("series: %zu revision%s of '%s'", s.nr, s.nr == 1 ? "" : "s", s.revs[s.nr - 1].title);
+	for (size_t i = 0; i < s.nr; i++)
+		printf("    v%u: %zu patch%s from %s\n", s.revs[i].version, s.revs[i].nr,
+		       s.revs[i].nr == 1 ? "" : "es", s.revs[i].source);
+
+	ui_step("base tree");
+	double t0 = util_now();
+	if (tree_open(&t, &ctx->cfg, ui_tree_progress, NULL, err) < 0)
+		goto out;
+	printf("    %s (from %s) in %s\n", t->base_desc, t->origin, util_duration(util_now() - t0));
+	if (results_make_run_dir(&run_dir, ctx->cfg.results_dir, s.revs[s.nr - 1].name, err) < 0)
+		goto out;
+	ui_step("results in %s", run_dir);
+
+	struct pipeline p = { &ctx->cfg, t, ui_run_id(), &ui_pipeline };
+	cells = calloc(s.nr * ctx->cfg.arches.nr, sizeof(*cells));
+	int stop = 0;
+	for (size_t r = 0; r < s.nr && !stop; r++) {
+		struct revision *rev = &s.revs[r];
+		struct apply_result ar = { 0 };
+		char rname[16];
+		snprintf(rname, sizeof(rname), "v%u", rev->version);
+		ui_step("v%u: %s", rev->version, rev->title);
+
+		double a0 = util_now();
+		int applied = apply_revision(&ar, t, rev, err);
+		double apply_seconds = util_now() - a0;
+		if (applied == 0)
+			printf("[v%u] apply: %zu patch%s as %s in %s\n", rev->version, rev->nr,
+			       rev->nr == 1 ? "" : "es", ar.branch, util_duration(apply_seconds));
+		else
+			printf("[v%u] apply: FAILED: %s\n", rev->version, err->msg.data);
+		for (size_t a = 0; a < ctx->cfg.arches.nr; a++) {
+			struct cell *c = &cells[ncells++];
+			c->revision = strdup(rname);
+			c->arch = strdup(ctx->cfg.arches.v[a]);
+			c->verdict = CELL_NOT_RUN;
+			c->seconds[STAGE_APPLY] = apply_seconds;
+			if (results_make_cell_dir(c, run_dir, err) < 0) {
+				stop = 1;
+				break;
+			}
+			if (applied < 0) {
+				c->verdict = err->kind == KPERROR_INPUT ? CELL_APPLY_FAILED : CELL_INFRA;
+				results_set_detail(c, "%s", err->msg.data);
+				results_write_cell(c, err);
+				continue;
+			}
+			char hex[GIT_OID_HEXSZ + 1];
+			git_oid_tostr(hex, sizeof(hex), &ar.head);
+			c->commit = strdup(hex);
+			c->branch = strdup(ar.branch);
+			if (pipeline_run_cell(&p, c, &ar.head, err) < 0) {
+				printf("%s: %s\n", err->kind == KPERROR_INTERRUPTED ? "interrupted" : "error",
+				       err->msg.data);
+				stop = 1;
+				break;
+			}
+		}
+		kperror_clear(err);
+		apply_result_release(&ar);
+	}
+	struct kperror serr = KPERROR_INIT;
+	if (results_write_summary(run_dir, s.revs[s.nr - 1].title, cells, ncells, &serr) < 0)
+		fprintf(stderr, "kpipe: %s\n", serr.msg.data);
+	kperror_release(&serr);
+	ui_print_matrix(cells, ncells);
+	printf("results: %s (%s)\n", run_dir, util_duration(util_now() - start));
+	ret = ui_exit_code(cells, ncells);
+	if (stop && ret < 3)
+		ret = 3;
+	if (proc_interrupted)
+		ret = kperror_set(err, KPERROR_INTERRUPTED, "interrupted; results so far are in '%s'", run_dir);
+	else if (ret >= 2) {
+		kperror_set(err, ret == 2 ? KPERROR_INPUT : KPERROR_INFRA, "%s",
+			    ret == 2 ? "a revision did not apply (see above)"
+				     : "the run could not finish (see above)");
+		ret = -1;
+	}
+out:
+	for (size_t i = 0; i < ncells; i++)
+		results_cell_release(&cells[i]);
+	free(cells);
+	free(run_dir);
+	tree_free(t);
+	series_release(&s);
+	return ret;
+}

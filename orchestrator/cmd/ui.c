@@ -1,0 +1,203 @@
+#define _GNU_SOURCE
+#include "cmd.h"
+#include "../util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void cell_tag(char *out, size_t n, const struct cell *c)
+{
+	snprintf(out, n, "[%s %s]", c->revision, c->arch);
+}
+
+static void on_start(void *data, const struct cell *c, enum stage s, const char *what)
+{
+	(void)data;
+	char tag[64];
+	cell_tag(tag, sizeof(tag), c);
+	printf("%s %s: started%s%s\n", tag, results_stage_name(s), what ? " in " : "", what ? what : "");
+	fflush(stdout);
+}
+
+static void on_end(void *data, const struct cell *c, enum stage s, double seconds, const char *outcome)
+{
+	(void)data;
+	char tag[64];
+	cell_tag(tag, sizeof(tag), c);
+	printf("%s %s: %s in %s\n", tag, results_stage_name(s), outcome, util_duration(seconds));
+	fflush(stdout);
+}
+
+static void on_alive(void *data, const struct cell *c, enum stage s, double elapsed, const char *what)
+{
+	(void)data;
+	char tag[64];
+	cell_tag(tag, sizeof(tag), c);
+	printf("%s %s: %s%s%s\n", tag, results_stage_name(s), util_duration(elapsed),
+	       what && *what ? "  " : "", what ? what : "");
+	fflush(stdout);
+}
+
+static void on_note(void *data, const struct cell *c, const char *msg)
+{
+	(void)data;
+	char tag[64];
+	cell_tag(tag, sizeof(tag), c);
+	printf("%s warning: %s\n", tag, msg);
+	fflush(stdout);
+}
+
+const struct pipeline_ui ui_pipeline = { on_start, on_end, on_alive, on_note, NULL };
+
+void ui_tree_progress(void *data, const char *what)
+{
+	(void)data;
+	printf("==> %s\n", what);
+	fflush(stdout);
+}
+
+void ui_step(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("==> ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static const char *test_cell(const struct cell *c, const char *name)
+{
+	for (size_t i = 0; i < c->nr_tests; i++)
+		if (!strcmp(c->tests[i].name, name)) {
+			switch (c->tests[i].verdict) {
+			case TEST_PASS: return "pass";
+			case TEST_SKIP: return "skip";
+			case TEST_FAIL: return "FAIL";
+			case TEST_TIMEOUT: return "TIMEOUT";
+			case TEST_LOST: return "LOST";
+			}
+		}
+	return "-";
+}
+
+void ui_print_matrix(const struct cell *cells, size_t n)
+{
+	struct strvec names = STRVEC_INIT;
+	int w = 8;
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; t < cells[i].nr_tests; t++)
+			if (!strvec_contains(&names, cells[i].tests[t].name)) {
+				strvec_push(&names, cells[i].tests[t].name);
+				if ((int)strlen(cells[i].tests[t].name) > w)
+					w = (int)strlen(cells[i].tests[t].name);
+			}
+	printf("\n%-*s", w + 2, "");
+	for (size_t i = 0; i < n; i++) {
+		char head[64];
+		snprintf(head, sizeof(head), "%s/%s", cells[i].revision, cells[i].arch);
+		printf("  %-14s", head);
+	}
+	putchar('\n');
+	for (size_t t = 0; t < names.nr; t++) {
+		printf("%-*s", w + 2, names.v[t]);
+		for (size_t i = 0; i < n; i++)
+			printf("  %-14s", test_cell(&cells[i], names.v[t]));
+		putchar('\n');
+	}
+	printf("%-*s", w + 2, "splats");
+	for (size_t i = 0; i < n; i++) {
+		char s[16];
+		unsigned total = 0;
+		for (size_t k = 0; k < cells[i].splats.nr; k++)
+			total += cells[i].splats.v[k].count;
+		snprintf(s, sizeof(s), "%u", total);
+		printf("  %-14s", total ? s : "-");
+	}
+	putchar('\n');
+	printf("%-*s", w + 2, "verdict");
+	for (size_t i = 0; i < n; i++) {
+		const char *v = results_cell_verdict_name(cells[i].verdict);
+		char up[32];
+		size_t k = 0;
+		for (; v[k] && k < sizeof(up) - 1; k++)
+			up[k] = cells[i].verdict == CELL_PASS ? v[k] : (char)(v[k] >= 'a' && v[k] <= 'z' ? v[k] - 32 : v[k]);
+		up[k] = '\0';
+		printf("  %-14s", up);
+	}
+	printf("\n\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		if (c->detail)
+			printf("%s/%s: %s\n", c->revision, c->arch, c->detail);
+		for (size_t k = 0; k < c->splats.nr; k++)
+			printf("%s/%s: splat: %s (x%u)\n", c->revision, c->arch, c->splats.v[k].title,
+			       c->splats.v[k].count);
+		for (size_t t = 0; t < c->nr_tests; t++)
+			if (c->tests[t].verdict == TEST_SKIP)
+				printf("%s/%s: %s skipped: %s\n", c->revision, c->arch, c->tests[t].name,
+				       c->tests[t].reason ? c->tests[t].reason : "");
+	}
+	strvec_clear(&names);
+	fflush(stdout);
+}
+
+int ui_exit_code(const struct cell *cells, size_t n)
+{
+	int code = 0;
+	for (size_t i = 0; i < n; i++) {
+		int c = 0;
+		switch (cells[i].verdict) {
+		case CELL_PASS: c = 0; break;
+		case CELL_FAIL: case CELL_BUILD_FAILED: case CELL_BOOT_FAILED: c = 1; break;
+		case CELL_APPLY_FAILED: c = 2; break;
+		case CELL_INFRA: case CELL_NOT_RUN: c = 3; break;
+		}
+		if (c > code)
+			code = c;
+	}
+	return code;
+}
+
+const char *ui_run_id(void)
+{
+	static char id[32];
+	if (!id[0])
+		snprintf(id, sizeof(id), "%ld-%ld", (long)getpid(), (long)time(NULL) % 100000);
+	return id;
+}
+
+int ui_resolve_ref(git_oid *out, struct tree *t, const char *ref, struct kperror *err)
+{
+	git_object *obj = NULL, *commit = NULL;
+	if (!ref || !strcmp(ref, "base")) {
+		git_oid_cpy(out, &t->base);
+		return 0;
+	}
+	if (git_revparse_single(&obj, t->repo, ref) < 0 ||
+	    git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		git_object_free(obj);
+		return kperror_set(err, KPERROR_INPUT,
+				   "'%s' is not a commit in '%s' (try 'base' or a kpipe/... branch from 'kpipe apply')",
+				   ref, t->workdir);
+	}
+	git_oid_cpy(out, git_object_id(commit));
+	git_object_free(commit);
+	git_object_free(obj);
+	return 0;
+}
+
+const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kperror *err)
+{
+	if (!wanted)
+		return cfg->arches.v[0];
+	if (!strvec_contains(&cfg->arches, wanted)) {
+		kperror_set(err, KPERROR_INPUT, "arch '%s' is not in [build] arches", wanted);
+		return NULL;
+	}
+	return wanted;
+}

@@ -1,0 +1,231 @@
+#define _GNU_SOURCE
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char config_default_ini[] =
+	"# kpipe configuration.  Every key is optional; these are the defaults.\n"
+	"[paths]\n"
+	"# base tree, build directories, ccache, guest images (kept between runs)\n"
+	"cache = /var/cache/kpipe\n"
+	"# one directory per run is made below this\n"
+	"results = results\n"
+	"\n"
+	"[tree]\n"
+	"# an existing kernel git tree; empty: import 'tarball' once into the cache\n"
+	"path =\n"
+	"# the commit (or ref) series are applied onto, in 'path'\n"
+	"base = HEAD\n"
+	"tarball = /usr/src/linux-source-6.12.tar.xz\n"
+	"\n"
+	"[build]\n"
+	"# architectures to build and boot\n"
+	"arches = x86_64\n"
+	"# kconfigs/NAME.config fragments merged onto tinyconfig (plus kconfigs/ARCH.config)\n"
+	"fragments = base mm\n"
+	"# parallel make jobs; 0: one per CPU\n"
+	"jobs = 0\n"
+	"# seconds before a kernel build is given up\n"
+	"timeout = 5400\n"
+	"\n"
+	"[vm]\n"
+	"uri = qemu:///system\n"
+	"# auto: KVM only where it really works, else TCG; or kvm, tcg\n"
+	"accel = auto\n"
+	"# guest memory in MiB, and virtual CPUs\n"
+	"memory = 2048\n"
+	"cpus = 2\n"
+	"# seconds from start until the guest's sshd answers\n"
+	"boot_timeout = 300\n"
+	"\n"
+	"[test]\n"
+	"# guest tests to run (names from guest-tests/), or all\n"
+	"tests = all\n"
+	"# seconds each test may run\n"
+	"timeout = 600\n";
+
+enum key_type { KEY_STRING, KEY_INT, KEY_LIST };
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	int min, max;
+};
+
+#define S(sec, n, field) { sec, n, KEY_STRING, offsetof(struct config, field), 0, 0 }
+#define I(sec, n, field, lo, hi) { sec, n, KEY_INT, offsetof(struct config, field), lo, hi }
+#define L(sec, n, field) { sec, n, KEY_LIST, offsetof(struct config, field), 0, 0 }
+
+static const struct key keys[] = {
+	S("paths", "cache", cache_dir),
+	S("paths", "results", results_dir),
+	S("tree", "path", tree_path),
+	S("tree", "base", tree_base),
+	S("tree", "tarball", tree_tarball),
+	L("build", "arches", arches),
+	L("build", "fragments", fragments),
+	I("build", "jobs", build_jobs, 0, 1024),
+	I("build", "timeout", build_timeout, 60, 7 * 24 * 3600),
+	S("vm", "uri", vm_uri),
+	S("vm", "accel", vm_accel),
+	I("vm", "memory", vm_memory_mib, 256, 1024 * 1024),
+	I("vm", "cpus", vm_cpus, 1, 64),
+	I("vm", "boot_timeout", boot_timeout, 5, 24 * 3600),
+	L("test", "tests", tests),
+	I("test", "timeout", test_timeout, 1, 24 * 3600),
+};
+
+struct parse_state {
+	struct config *cfg;
+	struct buf first_error;
+};
+
+static int set_key(struct parse_state *st, const struct key *k, const char *value)
+{
+	char *field = (char *)st->cfg + k->offset;
+	switch (k->type) {
+	case KEY_STRING: {
+		char **s = (char **)field;
+		free(*s);
+		*s = strdup(value);
+		return 1;
+	}
+	case KEY_LIST: {
+		struct strvec *sv = (struct strvec *)field;
+		strvec_clear(sv);
+		strvec_split(sv, value);
+		return 1;
+	}
+	case KEY_INT: {
+		char *end;
+		errno = 0;
+		long v = strtol(value, &end, 10);
+		if (errno || end == value || *end || v < k->min || v > k->max) {
+			if (!st->first_error.len)
+				buf_addf(&st->first_error,
+					 "[%s] %s: '%s' is not a whole number from %d to %d",
+					 k->section, k->name, value, k->min, k->max);
+			return 0;
+		}
+		*(int *)field = (int)v;
+		return 1;
+	}
+	}
+	return 0;
+}
+
+static int handle(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse_state *st = user;
+	int section_known = 0;
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if (strcmp(keys[i].section, section))
+			continue;
+		section_known = 1;
+		if (!strcmp(keys[i].name, name))
+			return set_key(st, &keys[i], value);
+	}
+	if (!st->first_error.len) {
+		if (!section_known)
+			buf_addf(&st->first_error, "unknown section '[%s]'", section);
+		else
+			buf_addf(&st->first_error, "unknown key '%s' in [%s]", name, section);
+	}
+	return 0;
+}
+
+static int parse_one(struct parse_state *st, const char *label, FILE *f,
+		     struct kperror *err)
+{
+	buf_reset(&st->first_error);
+	int line = ini_parse_file(f, handle, st);
+	if (line == 0)
+		return 0;
+	if (line == -2)
+		return kperror_set(err, KPERROR_INFRA, "out of memory reading '%s'", label);
+	if (!st->first_error.len)
+		buf_adds(&st->first_error, "syntax error (expected '[section]' or 'key = value')");
+	return kperror_set(err, KPERROR_INPUT, "%s:%d: %s", label, line, st->first_error.data);
+}
+
+int config_load(struct config *out, const char *path, const char *data_dir,
+		struct kperror *err)
+{
+	struct parse_state st = { out, BUF_INIT };
+	FILE *f = NULL;
+	int ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	strvec_init(&out->arches);
+	strvec_init(&out->fragments);
+	strvec_init(&out->tests);
+	out->data_dir = strdup(data_dir);
+	out->source = strdup("built-in default");
+
+	f = fmemopen((void *)config_default_ini, strlen(config_default_ini), "r");
+	if (!f || parse_one(&st, "built-in default", f, err) < 0)
+		goto out;
+	fclose(f);
+	f = NULL;
+
+	if (path) {
+		f = fopen(path, "r");
+		if (!f) {
+			kperror_errno(err, KPERROR_INPUT, errno, "cannot read config '%s'", path);
+			goto out;
+		}
+		if (parse_one(&st, path, f, err) < 0)
+			goto out;
+		free(out->source);
+		out->source = strdup(path);
+	}
+	if (strcmp(out->vm_accel, "auto") && strcmp(out->vm_accel, "kvm") &&
+	    strcmp(out->vm_accel, "tcg")) {
+		kperror_set(err, KPERROR_INPUT, "%s: [vm] accel: '%s' is not auto, kvm or tcg",
+			    out->source, out->vm_accel);
+		goto out;
+	}
+	if (!out->arches.nr) {
+		kperror_set(err, KPERROR_INPUT, "%s: [build] arches is empty", out->source);
+		goto out;
+	}
+	for (size_t i = 0; i < out->arches.nr; i++) {
+		if (strcmp(out->arches.v[i], "x86_64")) {
+			kperror_set(err, KPERROR_INPUT,
+				    "%s: [build] arches: '%s' is not supported (supported: x86_64)",
+				    out->source, out->arches.v[i]);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	if (f)
+		fclose(f);
+	buf_release(&st.first_error);
+	return ret;
+}
+
+void config_release(struct config *cfg)
+{
+	free(cfg->cache_dir);
+	free(cfg->results_dir);
+	free(cfg->tree_path);
+	free(cfg->tree_base);
+	free(cfg->tree_tarball);
+	free(cfg->vm_uri);
+	free(cfg->vm_accel);
+	free(cfg->data_dir);
+	free(cfg->source);
+	strvec_clear(&cfg->arches);
+	strvec_clear(&cfg->fragments);
+	strvec_clear(&cfg->tests);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,49 @@
+/*
+ * config: kpipe's settings, read from INI files with inih.
+ *
+ * config_load() always parses the embedded default (config_default_ini,
+ * which documents every key) first, then the user's file if one is given,
+ * so a user file only names what it changes.  An unknown section or key,
+ * or a value of the wrong type, is an error naming the file and line.
+ */
+#ifndef KPIPE_CONFIG_H
+#define KPIPE_CONFIG_H
+
+#include "kperror.h"
+#include "strvec.h"
+
+struct config {
+	char *cache_dir;     /* [paths] cache */
+	char *results_dir;   /* [paths] results */
+	char *tree_path;     /* [tree] path ("" = import the tarball) */
+	char *tree_base;     /* [tree] base */
+	char *tree_tarball;  /* [tree] tarball */
+	struct strvec arches;    /* [build] arches */
+	struct strvec fragments; /* [build] fragments */
+	int build_jobs;      /* [build] jobs (0 = number of CPUs) */
+	int build_timeout;   /* [build] timeout, seconds */
+	char *vm_uri;        /* [vm] uri */
+	char *vm_accel;      /* [vm] accel: auto, kvm, tcg */
+	int vm_memory_mib;   /* [vm] memory */
+	int vm_cpus;         /* [vm] cpus */
+	int boot_timeout;    /* [vm] boot_timeout, seconds */
+	struct strvec tests; /* [test] tests ("all" = every guest test) */
+	int test_timeout;    /* [test] timeout, seconds per test */
+
+	char *data_dir;      /* where kconfigs/, images/, guest-tests/ live */
+	char *source;        /* "built-in default" or the file read last */
+};
+
+extern const char config_default_ini[];
+
+/*
+ * Load the defaults, then 'path' if not NULL.  Returns 0, or -1 with
+ * 'err' (KPERROR_INPUT) naming the file and line.  'data_dir' is where
+ * kpipe's own files are (the directory of the kpipe binary).  The caller
+ * owns *out and frees it with config_release().
+ */
+int config_load(struct config *out, const char *path, const char *data_dir,
+		struct kperror *err);
+void config_release(struct config *cfg);
+
+#endif

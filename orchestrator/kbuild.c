@@ -1,0 +1,270 @@
+#define _GNU_SOURCE
+#include "kbuild.h"
+#include "proc.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char *kbuild_make_arch(const char *arch)
+{
+	if (!strcmp(arch, "x86_64"))
+		return "x86_64";
+	return NULL;
+}
+
+const char *kbuild_image_path(const char *arch)
+{
+	if (!strcmp(arch, "x86_64"))
+		return "arch/x86/boot/bzImage";
+	return NULL;
+}
+
+static const char *line_value(const char *text, const char *key, size_t *len)
+{
+	size_t klen = strlen(key);
+	for (const char *p = text; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		if (!strncmp(p, key, klen) && p[klen] == '=') {
+			*len = eol ? (size_t)(eol - p - klen - 1) : strlen(p + klen + 1);
+			return p + klen + 1;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return NULL;
+}
+
+void kbuild_check_options(struct strvec *missing, const char *fragment, const char *dotconfig)
+{
+	struct buf key = BUF_INIT;
+	for (const char *p = fragment; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		buf_reset(&key);
+		if (!strncmp(p, "CONFIG_", 7)) {
+			const char *eq = memchr(p, '=', len);
+			if (eq) {
+				buf_add(&key, p, (size_t)(eq - p));
+				const char *want = eq + 1;
+				size_t wlen = len - (size_t)(want - p);
+				size_t have_len = 0;
+				const char *have = line_value(dotconfig, key.data, &have_len);
+				if (!have || have_len != wlen || memcmp(have, want, wlen)) {
+					struct buf m = BUF_INIT;
+					buf_add(&m, p, len);
+					strvec_push(missing, m.data);
+					buf_release(&m);
+				}
+			}
+		} else if (!strncmp(p, "# CONFIG_", 9) && len > 13 &&
+			   !memcmp(p + len - 11, " is not set", 11)) {
+			buf_add(&key, p + 2, len - 13);
+			size_t have_len = 0;
+			const char *have = line_value(dotconfig, key.data, &have_len);
+			if (have && !(have_len == 1 && *have == 'n')) {
+				struct buf m = BUF_INIT;
+				buf_add(&m, p, len);
+				strvec_push(missing, m.data);
+				buf_release(&m);
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	buf_release(&key);
+}
+
+void kbuild_first_errors(struct buf *out, const char *log, int max)
+{
+	int n = 0;
+	for (const char *p = log; p && *p && n < max;) {
+		const char *eol = strchr(p, '\n');
+		size_t len = eol ? (size_t)(eol - p) : strlen(p);
+		struct buf line = BUF_INIT;
+		buf_add(&line, p, len);
+		if (strstr(line.data, "error:") || strstr(line.data, "Error:") ||
+		    strstr(line.data, "undefined reference") || strstr(line.data, "*** [")) {
+			buf_addf(out, "%s\n", line.data);
+			n++;
+		}
+		buf_release(&line);
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
+static void base_make_args(struct proc *p, const struct kbuild_opts *o, const char *builddir)
+{
+	strvec_pushl(&p->argv, "make", "-C", o->srcdir, NULL);
+	strvec_pushf(&p->argv, "O=%s", builddir);
+	strvec_pushf(&p->argv, "ARCH=%s", kbuild_make_arch(o->arch));
+	strvec_push(&p->argv, "CC=ccache gcc");
+	strvec_push(&p->argv, "HOSTCC=ccache gcc");
+	strvec_pushf(&p->env, "CCACHE_DIR=%s/ccache", o->cache_dir);
+	strvec_push(&p->env, "CCACHE_MAXSIZE=8G");
+	/* fixed build stamps: identical sources give identical objects */
+	strvec_push(&p->env, "KBUILD_BUILD_TIMESTAMP=kpipe");
+	strvec_push(&p->env, "KBUILD_BUILD_USER=kpipe");
+	strvec_push(&p->env, "KBUILD_BUILD_HOST=kpipe");
+	p->log_path = o->log_path;
+}
+
+static int run_step(struct proc *p, const char *what, struct kperror *err)
+{
+	if (proc_run(p, err) < 0)
+		return -1;
+	if (p->exit_code)
+		return kperror_set(err, KPERROR_INFRA, "%s failed (exit %d)", what, p->exit_code);
+	return 0;
+}
+
+static int configure(struct kbuild_result *out, const struct kbuild_opts *o,
+		     struct buf *fragments_text, struct strvec *fragment_paths,
+		     struct kperror *err)
+{
+	struct buf stamp_path = BUF_INIT, old = BUF_INIT, dotconfig = BUF_INIT;
+	int ret = -1;
+
+	buf_addf(&stamp_path, "%s/.kpipe-fragments", out->builddir);
+	buf_addf(&dotconfig, "%s/.config", out->builddir);
+	if (buf_read_file(&old, stamp_path.data) == 0 && util_exists(dotconfig.data) &&
+	    old.len == fragments_text->len && !memcmp(old.data, fragments_text->data, old.len)) {
+		ret = 0; /* fragments unchanged: make's own syncconfig does the rest */
+		goto out;
+	}
+	struct proc p = PROC_INIT;
+	base_make_args(&p, o, out->builddir);
+	strvec_push(&p.argv, "tinyconfig");
+	ret = run_step(&p, "make tinyconfig", err);
+	proc_release(&p);
+	if (ret < 0)
+		goto out;
+
+	struct proc m = PROC_INIT;
+	struct buf script = BUF_INIT;
+	buf_addf(&script, "%s/scripts/kconfig/merge_config.sh", o->srcdir);
+	strvec_pushl(&m.argv, "sh", script.data, "-m", "-O", out->builddir, dotconfig.data, NULL);
+	for (size_t i = 0; i < fragment_paths->nr; i++)
+		strvec_push(&m.argv, fragment_paths->v[i]);
+	m.cwd = o->srcdir;
+	m.log_path = o->log_path;
+	ret = run_step(&m, "merge_config.sh", err);
+	proc_release(&m);
+	buf_release(&script);
+	if (ret < 0)
+		goto out;
+
+	struct proc d = PROC_INIT;
+	base_make_args(&d, o, out->builddir);
+	strvec_push(&d.argv, "olddefconfig");
+	ret = run_step(&d, "make olddefconfig", err);
+	proc_release(&d);
+	if (ret < 0)
+		goto out;
+	int e = buf_write_file(fragments_text, stamp_path.data);
+	if (e < 0) {
+		ret = kperror_errno(err, KPERROR_INFRA, e, "cannot write '%s'", stamp_path.data);
+		goto out;
+	}
+	out->configured = 1;
+out:
+	buf_release(&stamp_path);
+	buf_release(&old);
+	buf_release(&dotconfig);
+	return ret;
+}
+
+int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kperror *err)
+{
+	struct strvec paths = STRVEC_INIT;
+	struct buf text = BUF_INIT, dotconfig = BUF_INIT, log = BUF_INIT, tmp = BUF_INIT;
+	struct proc p = PROC_INIT;
+	int ret = -1;
+	double start = util_now();
+
+	if (!kbuild_make_arch(o->arch))
+		return kperror_set(err, KPERROR_INPUT, "arch '%s' is not supported", o->arch);
+	if (!proc_in_path("gcc") || !proc_in_path("ccache") || !proc_in_path("make"))
+		return kperror_set(err, KPERROR_INFRA,
+				   "gcc, make and ccache are needed to build kernels (run 'make deps')");
+
+	buf_addf(&tmp, "%s/build/%s", o->cache_dir, o->arch);
+	out->builddir = buf_detach(&tmp, NULL);
+	int e = util_mkdir_p(out->builddir, 0755);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", out->builddir);
+		goto out;
+	}
+	for (size_t i = 0; i <= o->fragments->nr; i++) {
+		const char *name = i < o->fragments->nr ? o->fragments->v[i] : o->arch;
+		struct buf path = BUF_INIT;
+		buf_addf(&path, "%s/%s.config", o->kconfig_dir, name);
+		buf_addf(&text, "# %s\n", path.data);
+		e = buf_read_file(&text, path.data);
+		if (e < 0) {
+			kperror_errno(err, KPERROR_INPUT, e, "cannot read kconfig fragment '%s'", path.data);
+			buf_release(&path);
+			goto out;
+		}
+		buf_addch(&text, '\n');
+		strvec_push(&paths, path.data);
+		buf_release(&path);
+	}
+	if (configure(out, o, &text, &paths, err) < 0) {
+		kperror_wrap(err, "configuring the %s kernel (see '%s')", o->arch, o->log_path);
+		goto out;
+	}
+
+	base_make_args(&p, o, out->builddir);
+	strvec_pushf(&p.argv, "-j%d", o->jobs > 0 ? o->jobs : 1);
+	strvec_push(&p.argv, "-s");
+	strvec_push(&p.argv, "KBUILD_VERBOSE=0");
+	strvec_push(&p.argv, strrchr(kbuild_image_path(o->arch), '/') + 1);
+	p.timeout_seconds = o->timeout_seconds;
+	p.tick = o->tick;
+	p.tick_data = o->tick_data;
+	p.tick_seconds = 15;
+	if (proc_run(&p, err) < 0)
+		goto out;
+
+	/* the options check reads the .config make just refreshed */
+	buf_addf(&dotconfig, "%s/.config", out->builddir);
+	struct buf have = BUF_INIT;
+	if (buf_read_file(&have, dotconfig.data) == 0)
+		kbuild_check_options(&out->missing, text.data, have.data);
+	buf_release(&have);
+
+	buf_addf(&tmp, "%s/%s", out->builddir, kbuild_image_path(o->arch));
+	out->image = buf_detach(&tmp, NULL);
+	if (p.timed_out) {
+		buf_addf(&out->errors, "the build ran over %d s and was stopped\n", o->timeout_seconds);
+	} else if (p.exit_code) {
+		if (buf_read_file(&log, o->log_path) == 0)
+			kbuild_first_errors(&out->errors, log.data, 10);
+		if (!out->errors.len)
+			buf_addf(&out->errors, "make exited with %d\n", p.exit_code);
+	} else {
+		out->ok = util_exists(out->image);
+		if (!out->ok)
+			buf_addf(&out->errors, "make succeeded but '%s' is missing\n", out->image);
+	}
+	ret = 0;
+out:
+	out->seconds = util_now() - start;
+	proc_release(&p);
+	strvec_clear(&paths);
+	buf_release(&text);
+	buf_release(&dotconfig);
+	buf_release(&log);
+	buf_release(&tmp);
+	return ret;
+}
+
+void kbuild_result_release(struct kbuild_result *r)
+{
+	free(r->builddir);
+	free(r->image);
+	strvec_clear(&r->missing);
+	buf_release(&r->errors);
+	memset(r, 0, sizeof(*r));
+}

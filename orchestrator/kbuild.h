@@ -1,0 +1,65 @@
+/*
+ * kbuild: configure and build a guest kernel, incrementally.
+ *
+ * One persistent build directory per arch (O=<cache>/build/<arch>) and
+ * ccache (<cache>/ccache) for every compile, so a revision that changes a
+ * few files rebuilds only those.  The .config is made from tinyconfig plus
+ * the kconfigs/ fragments, again only when the fragments changed; every
+ * option a fragment sets is then checked in the .config.
+ */
+#ifndef KPIPE_KBUILD_H
+#define KPIPE_KBUILD_H
+
+#include "buf.h"
+#include "kperror.h"
+#include "strvec.h"
+
+struct kbuild_opts {
+	const char *arch;          /* "x86_64" */
+	const char *srcdir;        /* the kernel worktree */
+	const char *cache_dir;     /* build/<arch> and ccache/ go below it */
+	const char *kconfig_dir;   /* where NAME.config fragments are */
+	const struct strvec *fragments; /* fragment names, ARCH.config is added */
+	int jobs;                  /* make -j */
+	int timeout_seconds;
+	const char *log_path;      /* the whole build output is appended here */
+	void (*tick)(void *data, double elapsed);
+	void *tick_data;
+};
+
+struct kbuild_result {
+	int ok;                 /* 1: the kernel image was built */
+	char *builddir;         /* O= directory (owned) */
+	char *image;            /* the bootable kernel image (owned) */
+	struct strvec missing;  /* "CONFIG_X=y" requested but not in .config */
+	struct buf errors;      /* the first compiler errors when !ok */
+	int configured;         /* 1: the .config was (re)made this time */
+	double seconds;
+};
+
+#define KBUILD_RESULT_INIT { 0, NULL, NULL, STRVEC_INIT, BUF_INIT, 0, 0.0 }
+
+/*
+ * Configure (if needed) and build.  Returns 0 when make ran: ok says
+ * whether the kernel built (a broken revision is a result, not an error).
+ * Returns -1 with 'err' when it could not even try: no compiler, no
+ * fragment file (KPERROR_INPUT), no disk space, interrupted.
+ */
+int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kperror *err);
+void kbuild_result_release(struct kbuild_result *r);
+
+/* The arch's kernel image path below the build dir, e.g. arch/x86/boot/bzImage. */
+const char *kbuild_image_path(const char *arch);
+/* ARCH= value for make, or NULL for an unknown arch. */
+const char *kbuild_make_arch(const char *arch);
+
+/*
+ * Check each "CONFIG_X=v" / "# CONFIG_X is not set" line of 'fragment'
+ * against 'dotconfig' (both file contents); push what is not as asked.
+ * Exposed for unit tests.
+ */
+void kbuild_check_options(struct strvec *missing, const char *fragment, const char *dotconfig);
+/* Copy the first compiler/linker error lines of 'log' (at most 'max'). */
+void kbuild_first_errors(struct buf *out, const char *log, int max);
+
+#endif

@@ -1,0 +1,98 @@
+#define _GNU_SOURCE
+#include "ktap.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *ktap_status_name(enum ktap_status s)
+{
+	switch (s) {
+	case KTAP_PASS: return "pass";
+	case KTAP_FAIL: return "fail";
+	case KTAP_SKIP: return "skip";
+	case KTAP_XFAIL: return "xfail";
+	}
+	return "?";
+}
+
+static void parse_result(struct ktap *k, const char *line, int ok)
+{
+	const char *p = line + (ok ? 2 : 6);
+	struct ktap_case c = { 0 };
+	while (*p == ' ')
+		p++;
+	c.number = (unsigned)strtoul(p, (char **)&p, 10);
+	while (*p == ' ' || *p == '-')
+		p++;
+	const char *hash = strstr(p, " # ");
+	if (!hash && (hash = strchr(p, '#')) && hash != p && hash[-1] != ' ')
+		hash = NULL;
+	const char *name_end = hash ? hash : p + strlen(p);
+	while (name_end > p && isspace((unsigned char)name_end[-1]))
+		name_end--;
+	c.name = strndup(p, (size_t)(name_end - p));
+	c.status = ok ? KTAP_PASS : KTAP_FAIL;
+	if (hash) {
+		const char *d = hash + (hash[0] == ' ' ? 3 : 1);
+		while (*d == ' ')
+			d++;
+		if (!strncasecmp(d, "SKIP", 4)) {
+			c.status = KTAP_SKIP;
+			d += 4;
+		} else if (!strncasecmp(d, "XFAIL", 5)) {
+			c.status = KTAP_XFAIL;
+			d += 5;
+		} else if (!strncasecmp(d, "TODO", 4)) {
+			c.status = ok ? KTAP_PASS : KTAP_XFAIL;
+			d += 4;
+		}
+		while (*d == ' ' || *d == ':')
+			d++;
+		c.directive = strdup(d);
+	}
+	k->cases = realloc(k->cases, (k->nr + 1) * sizeof(*k->cases));
+	k->cases[k->nr++] = c;
+	switch (c.status) {
+	case KTAP_PASS: case KTAP_XFAIL: k->passed++; break;
+	case KTAP_FAIL: k->failed++; break;
+	case KTAP_SKIP: k->skipped++; break;
+	}
+}
+
+void ktap_parse(struct ktap *k, const char *text)
+{
+	struct buf line = BUF_INIT;
+	for (const char *p = text; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		buf_reset(&line);
+		buf_add(&line, p, eol ? (size_t)(eol - p) : strlen(p));
+		buf_rtrim(&line);
+		const char *l = line.data;
+		/* indented lines belong to subtests */
+		if (*l != ' ' && *l != '\t') {
+			if (!strncmp(l, "KTAP version", 12) || !strncmp(l, "TAP version", 11))
+				k->has_header = 1;
+			else if (!strncmp(l, "1..", 3))
+				k->planned = atoi(l + 3);
+			else if (!strncmp(l, "ok ", 3) || !strcmp(l, "ok"))
+				parse_result(k, l, 1);
+			else if (!strncmp(l, "not ok ", 7) || !strcmp(l, "not ok"))
+				parse_result(k, l, 0);
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	buf_release(&line);
+}
+
+void ktap_release(struct ktap *k)
+{
+	for (size_t i = 0; i < k->nr; i++) {
+		free(k->cases[i].name);
+		free(k->cases[i].directive);
+	}
+	free(k->cases);
+	k->cases = NULL;
+	k->nr = k->passed = k->failed = k->skipped = 0;
+}

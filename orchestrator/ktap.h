@@ -1,0 +1,38 @@
+/*
+ * ktap: read the KTAP (and older TAP 13) output of a guest test, as the
+ * kernel's selftests write it: "KTAP version 1", a plan "1..N", result
+ * lines "ok N desc", "not ok N desc # SKIP reason", and "# " diagnostics.
+ * Nested (indented) subtests are ignored; their parent's line counts.
+ */
+#ifndef KPIPE_KTAP_H
+#define KPIPE_KTAP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+enum ktap_status { KTAP_PASS, KTAP_FAIL, KTAP_SKIP, KTAP_XFAIL };
+
+struct ktap_case {
+	unsigned number;
+	enum ktap_status status;
+	char *name;
+	char *directive; /* the text after "# SKIP" etc., or NULL */
+};
+
+struct ktap {
+	int has_header;  /* saw "KTAP version" or "TAP version" */
+	int planned;     /* N of "1..N", -1 if no plan */
+	struct ktap_case *cases;
+	size_t nr;
+	size_t passed, failed, skipped;
+};
+
+#define KTAP_INIT { 0, -1, NULL, 0, 0, 0, 0 }
+
+/* Parse 'text' into *out (which must be KTAP_INIT).  Never fails. */
+void ktap_parse(struct ktap *out, const char *text);
+void ktap_release(struct ktap *k);
+const char *ktap_status_name(enum ktap_status s);
+
+#endif

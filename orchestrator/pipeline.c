@@ -1,0 +1,551 @@
+#define _GNU_SOURCE
+#include "pipeline.h"
+#include "guest.h"
+#include "proc.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct tick_ctx {
+	struct pipeline *p;
+	struct cell *c;
+	enum stage stage;
+	const char *log_path;
+};
+
+static void ui_start(struct pipeline *p, struct cell *c, enum stage s, const char *what)
+{
+	if (p->ui && p->ui->stage_start)
+		p->ui->stage_start(p->ui->data, c, s, what);
+}
+
+static void ui_end(struct pipeline *p, struct cell *c, enum stage s, const char *outcome)
+{
+	if (p->ui && p->ui->stage_end)
+		p->ui->stage_end(p->ui->data, c, s, c->seconds[s], outcome);
+}
+
+static void ui_note(struct pipeline *p, struct cell *c, const char *msg)
+{
+	if (p->ui && p->ui->note)
+		p->ui->note(p->ui->data, c, msg);
+}
+
+/* The last line of a log that says what make is doing ("CC mm/memory.o"). */
+static void last_log_line(struct buf *out, const char *path)
+{
+	struct buf text = BUF_INIT;
+	if (buf_read_file(&text, path) == 0) {
+		buf_rtrim(&text);
+		const char *nl = strrchr(text.data, '\n');
+		const char *l = nl ? nl + 1 : text.data;
+		while (*l == ' ')
+			l++;
+		buf_add(out, l, strlen(l) > 70 ? 70 : strlen(l));
+	}
+	buf_release(&text);
+}
+
+static void tick(void *data, double elapsed)
+{
+	struct tick_ctx *t = data;
+	struct buf what = BUF_INIT;
+	if (t->log_path)
+		last_log_line(&what, t->log_path);
+	if (t->p->ui && t->p->ui->alive)
+		t->p->ui->alive(t->p->ui->data, t->c, t->stage, elapsed, what.data);
+	buf_release(&what);
+}
+
+int pipeline_build(struct kbuild_result *out, struct pipeline *p, struct cell *c,
+		   const git_oid *commit, struct kperror *err)
+{
+	struct buf log = BUF_INIT, kconfigs = BUF_INIT;
+	struct tick_ctx t = { p, c, STAGE_BUILD, NULL };
+	struct kbuild_opts o = { 0 };
+	int ret = -1;
+	double start = util_now();
+
+	buf_addf(&log, "%s/build.log", c->dir);
+	buf_addf(&kconfigs, "%s/kconfigs", p->cfg->data_dir);
+	unlink(log.data);
+	t.log_path = log.data;
+	ui_start(p, c, STAGE_BUILD, p->tree->workdir);
+	if (tree_checkout(p->tree, commit, err) < 0)
+		goto out;
+	o.arch = c->arch;
+	o.srcdir = p->tree->workdir;
+	o.cache_dir = p->cfg->cache_dir;
+	o.kconfig_dir = kconfigs.data;
+	o.fragments = &p->cfg->fragments;
+	o.jobs = p->cfg->build_jobs > 0 ? p->cfg->build_jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	o.timeout_seconds = p->cfg->build_timeout;
+	o.log_path = log.data;
+	o.tick = tick;
+	o.tick_data = &t;
+	if (kbuild_run(out, &o, err) < 0)
+		goto out;
+	for (size_t i = 0; i < out->missing.nr; i++)
+		strvec_push(&c->missing_options, out->missing.v[i]);
+	if (out->missing.nr) {
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "%zu requested kernel option%s did not stick:", out->missing.nr,
+			 out->missing.nr == 1 ? "" : "s");
+		for (size_t i = 0; i < out->missing.nr; i++)
+			buf_addf(&m, " %s", out->missing.v[i]);
+		ui_note(p, c, m.data);
+		buf_release(&m);
+	}
+	if (!out->ok) {
+		c->verdict = CELL_BUILD_FAILED;
+		buf_rtrim(&out->errors);
+		const char *first = out->errors.data;
+		results_set_detail(c, "build failed: %.*s", (int)strcspn(first, "\n"), first);
+	}
+	ret = 0;
+out:
+	c->seconds[STAGE_BUILD] = util_now() - start;
+	ui_end(p, c, STAGE_BUILD, ret < 0 ? "error" : out->ok ? (out->configured ? "ok (configured)" : "ok") : "FAILED");
+	buf_release(&log);
+	buf_release(&kconfigs);
+	return ret;
+}
+
+static int compare_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int pipeline_guest_tests(struct strvec *out, struct pipeline *p, const char *arch,
+			 struct kperror *err)
+{
+	struct proc mk = PROC_INIT;
+	struct buf src = BUF_INIT, bin = BUF_INIT, output = BUF_INIT;
+	int ret = -1;
+
+	buf_addf(&src, "%s/guest-tests", p->cfg->data_dir);
+	buf_addf(&bin, "%s/build/%s", src.data, arch);
+	strvec_pushl(&mk.argv, "make", "-s", "-C", src.data, NULL);
+	strvec_pushf(&mk.argv, "ARCH=%s", arch);
+	mk.out = &output;
+	if (proc_run(&mk, err) < 0)
+		goto out;
+	if (mk.exit_code) {
+		buf_rtrim(&output);
+		kperror_set(err, KPERROR_INFRA, "cannot build the guest tests in '%s': %s", src.data,
+			    output.data);
+		goto out;
+	}
+	DIR *d = opendir(bin.data);
+	if (!d) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot read '%s'", bin.data);
+		goto out;
+	}
+	struct strvec found = STRVEC_INIT;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		int all = strvec_contains(&p->cfg->tests, "all");
+		if (all || strvec_contains(&p->cfg->tests, de->d_name))
+			strvec_pushf(&found, "%s/%s", bin.data, de->d_name);
+	}
+	closedir(d);
+	qsort(found.v, found.nr, sizeof(char *), compare_str);
+	for (size_t i = 0; i < p->cfg->tests.nr; i++) {
+		const char *want = p->cfg->tests.v[i];
+		if (!strcmp(want, "all"))
+			continue;
+		int have = 0;
+		for (size_t j = 0; j < found.nr; j++)
+			have |= !strcmp(strrchr(found.v[j], '/') + 1, want);
+		if (!have) {
+			kperror_set(err, KPERROR_INPUT, "%s: [test] tests: no guest test '%s' in '%s'",
+				    p->cfg->source, want, src.data);
+			strvec_clear(&found);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < found.nr; i++)
+		strvec_push(out, found.v[i]);
+	strvec_clear(&found);
+	ret = 0;
+out:
+	proc_release(&mk);
+	buf_release(&src);
+	buf_release(&bin);
+	buf_release(&output);
+	return ret;
+}
+
+static double mtime_of(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return -1;
+	return (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+}
+
+int pipeline_image(char **out, struct pipeline *p, const char *arch, struct kperror *err)
+{
+	struct buf img = BUF_INIT, script = BUF_INIT, init = BUF_INIT, work = BUF_INIT, log = BUF_INIT;
+	struct proc mk = PROC_INIT;
+	int ret = -1;
+
+	buf_addf(&work, "%s/images", p->cfg->cache_dir);
+	buf_addf(&img, "%s/initramfs-%s.cpio.gz", work.data, arch);
+	buf_addf(&script, "%s/images/build-initramfs", p->cfg->data_dir);
+	buf_addf(&init, "%s/images/init", p->cfg->data_dir);
+	double have = mtime_of(img.data);
+	if (have >= 0 && have >= mtime_of(script.data) && have >= mtime_of(init.data)) {
+		*out = buf_detach(&img, NULL);
+		ret = 0;
+		goto out;
+	}
+	int e = util_mkdir_p(work.data, 0755);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", work.data);
+		goto out;
+	}
+	strvec_pushl(&mk.argv, script.data, arch, img.data, work.data, NULL);
+	mk.out = &log;
+	if (proc_run(&mk, err) < 0)
+		goto out;
+	if (mk.exit_code) {
+		buf_rtrim(&log);
+		kperror_set(err, KPERROR_INFRA, "cannot build the %s guest image: %s", arch, log.data);
+		goto out;
+	}
+	*out = buf_detach(&img, NULL);
+	ret = 0;
+out:
+	proc_release(&mk);
+	buf_release(&img);
+	buf_release(&script);
+	buf_release(&init);
+	buf_release(&work);
+	buf_release(&log);
+	return ret;
+}
+
+/* Tail of the console for a one-line verdict: the panic message, if any. */
+static void boot_failure_detail(struct cell *c, const char *console, const char *what)
+{
+	struct buf text = BUF_INIT;
+	struct splat_list l = SPLAT_LIST_INIT;
+	buf_read_file(&text, console);
+	splat_scan(&l, text.data);
+	if (l.nr)
+		results_set_detail(c, "%s: %s", what, l.v[l.nr - 1].title);
+	else
+		results_set_detail(c, "%s (see console.log)", what);
+	splat_list_release(&l);
+	buf_release(&text);
+}
+
+int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const char *kernel,
+		  struct kperror *err)
+{
+	struct buf name = BUF_INIT, pub = BUF_INIT, cmdline = BUF_INIT, path = BUF_INIT;
+	struct tick_ctx t = { p, c, STAGE_BOOT, NULL };
+	char *initrd = NULL;
+	int ret = -1;
+	double start = util_now();
+	const char *outcome = "error";
+
+	ui_start(p, c, STAGE_BOOT, NULL);
+	if (pipeline_image(&initrd, p, c->arch, err) < 0)
+		goto out;
+	buf_addf(&name, "kpipe-%s-%s-%s", p->run_id, c->revision, c->arch);
+	buf_addf(&path, "%s/vm/%s", p->cfg->cache_dir, name.data);
+	util_rm_rf(path.data);
+	int e = util_mkdir_p(path.data, 0755);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", path.data);
+		goto out;
+	}
+	b->vmdir = strdup(path.data);
+	buf_addf(&path, "/kernel");
+	e = util_copy_file(kernel, path.data);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot copy the kernel '%s'", kernel);
+		goto out;
+	}
+	buf_reset(&path);
+	buf_addf(&path, "%s/console.log", b->vmdir);
+	b->console = strdup(path.data);
+	buf_reset(&path);
+	buf_addf(&path, "%s/kernel", b->vmdir);
+
+	if (guest_key_generate(&b->key, &pub, err) < 0)
+		goto out;
+	buf_addf(&cmdline, "kpipe.sshkey=%s", pub.data);
+	struct vm_opts o = {
+		.uri = p->cfg->vm_uri, .name = name.data, .arch = c->arch,
+		.kernel = path.data, .initrd = initrd, .cmdline = cmdline.data,
+		.console_path = b->console, .memory_mib = p->cfg->vm_memory_mib,
+		.cpus = p->cfg->vm_cpus, .accel = p->cfg->vm_accel,
+	};
+	if (vm_start(&b->vm, &o, err) < 0)
+		goto out;
+	int w = vm_wait_for_ssh(b->vm, p->cfg->boot_timeout, tick, &t, err);
+	if (w < 0)
+		goto out;
+	if (w != VM_READY) {
+		c->verdict = CELL_BOOT_FAILED;
+		if (w == VM_DIED) {
+			boot_failure_detail(c, b->console, "the guest died while booting");
+			outcome = "DIED";
+		} else {
+			vm_destroy(b->vm);
+			b->vm = NULL;
+			boot_failure_detail(c, b->console, "sshd did not answer");
+			results_set_detail(c, "no ssh within %d s (%s)", p->cfg->boot_timeout,
+					   c->detail);
+			outcome = "TIMEOUT";
+		}
+		vm_destroy(b->vm);
+		b->vm = NULL;
+		ret = 0;
+		goto out;
+	}
+	static char ready[64];
+	snprintf(ready, sizeof(ready), "ssh on 127.0.0.1:%d (%s)", vm_ssh_port(b->vm), vm_accel(b->vm));
+	outcome = ready;
+	ret = 0;
+out:
+	c->seconds[STAGE_BOOT] = util_now() - start;
+	ui_end(p, c, STAGE_BOOT, outcome);
+	free(initrd);
+	buf_release(&name);
+	buf_release(&pub);
+	buf_release(&cmdline);
+	buf_release(&path);
+	return ret;
+}
+
+static void write_output(struct cell *c, const char *name, const char *suffix, const struct buf *b)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/tests/%s.%s", c->dir, name, suffix);
+	buf_write_file(b, path.data);
+	buf_release(&path);
+}
+
+/* Decide a test's verdict from its exit status and KTAP. */
+static void judge_test(struct test_result *t, const struct guest_exec_result *r, int timeout)
+{
+	struct buf why = BUF_INIT;
+	ktap_parse(&t->ktap, r->out.data);
+	t->exit_code = r->exit_code;
+	t->seconds = r->seconds;
+	if (r->lost) {
+		t->verdict = TEST_LOST;
+		buf_adds(&why, "the connection to the guest was lost");
+	} else if (r->timed_out) {
+		t->verdict = TEST_TIMEOUT;
+		buf_addf(&why, "still running after %d s", timeout);
+	} else if (r->exit_code == 4) {
+		t->verdict = TEST_SKIP;
+		for (size_t i = 0; i < t->ktap.nr && !why.len; i++)
+			if (t->ktap.cases[i].status == KTAP_SKIP && t->ktap.cases[i].directive)
+				buf_adds(&why, t->ktap.cases[i].directive);
+		if (!why.len)
+			buf_adds(&why, "skipped (no reason given)");
+	} else if (r->exit_code == 0 && t->ktap.failed == 0) {
+		t->verdict = TEST_PASS;
+		if (t->ktap.planned >= 0 && (size_t)t->ktap.planned != t->ktap.nr) {
+			t->verdict = TEST_FAIL;
+			buf_addf(&why, "planned %d cases, reported %zu", t->ktap.planned, t->ktap.nr);
+		}
+	} else {
+		t->verdict = TEST_FAIL;
+		if (r->exit_code > 128)
+			buf_addf(&why, "killed by signal %d; ", r->exit_code - 128);
+		else if (r->exit_code == 0)
+			buf_adds(&why, "exit 0 but KTAP reports failures; ");
+		size_t shown = 0;
+		for (size_t i = 0; i < t->ktap.nr && shown < 3; i++) {
+			if (t->ktap.cases[i].status == KTAP_FAIL) {
+				buf_addf(&why, "%snot ok: %s", shown ? "; " : "", t->ktap.cases[i].name);
+				shown++;
+			}
+		}
+		if (t->ktap.failed > shown)
+			buf_addf(&why, "; and %zu more", t->ktap.failed - shown);
+		if (!t->ktap.nr)
+			buf_addf(&why, "exit %d, no KTAP results", r->exit_code);
+	}
+	t->reason = why.len ? buf_detach(&why, NULL) : NULL;
+	buf_release(&why);
+}
+
+int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
+		  const struct strvec *tests, struct kperror *err)
+{
+	struct guest *g = NULL;
+	struct buf remote = BUF_INIT, what = BUF_INIT;
+	int ret = -1;
+	double start = util_now();
+	size_t failed = 0;
+
+	ui_start(p, c, STAGE_TEST, NULL);
+	if (guest_connect(&g, vm_ssh_port(b->vm), b->key, err) < 0)
+		goto out;
+	c->tests = calloc(tests->nr ? tests->nr : 1, sizeof(*c->tests));
+	for (size_t i = 0; i < tests->nr; i++) {
+		const char *name = strrchr(tests->v[i], '/') + 1;
+		struct guest_exec_result r = GUEST_EXEC_RESULT_INIT;
+		struct test_result *t = &c->tests[c->nr_tests++];
+		t->name = strdup(name);
+		t->ktap.planned = -1;
+		buf_reset(&remote);
+		buf_addf(&remote, "/kpipe/%s", name);
+		if (guest_push(g, tests->v[i], remote.data, err) < 0) {
+			if (!vm_is_running(b->vm)) {
+				kperror_clear(err);
+				t->verdict = TEST_LOST;
+				t->reason = strdup("the guest died before the test could start");
+				break;
+			}
+			goto out;
+		}
+		buf_reset(&what);
+		buf_addf(&what, "running %s", name);
+		if (p->ui && p->ui->alive)
+			p->ui->alive(p->ui->data, c, STAGE_TEST, util_now() - start, what.data);
+		if (guest_exec(&r, g, remote.data, p->cfg->test_timeout, err) < 0) {
+			guest_exec_result_release(&r);
+			goto out;
+		}
+		judge_test(t, &r, p->cfg->test_timeout);
+		write_output(c, name, "out", &r.out);
+		write_output(c, name, "err", &r.err);
+		guest_exec_result_release(&r);
+		if (t->verdict == TEST_FAIL || t->verdict == TEST_TIMEOUT || t->verdict == TEST_LOST)
+			failed++;
+		if (t->verdict == TEST_LOST || !vm_is_running(b->vm))
+			break; /* the guest is gone: no point in the rest */
+		if (t->verdict == TEST_TIMEOUT) {
+			/* the hung test may hold the session: start a fresh one */
+			guest_close(g);
+			g = NULL;
+			if (guest_connect(&g, vm_ssh_port(b->vm), b->key, err) < 0) {
+				kperror_clear(err);
+				break;
+			}
+		}
+	}
+	if (g && vm_is_running(b->vm)) {
+		struct guest_exec_result r = GUEST_EXEC_RESULT_INIT;
+		if (guest_exec(&r, g, "dmesg", 60, err) < 0) {
+			guest_exec_result_release(&r);
+			goto out;
+		}
+		struct buf path = BUF_INIT;
+		buf_addf(&path, "%s/dmesg.txt", c->dir);
+		buf_write_file(&r.out, path.data);
+		buf_release(&path);
+		guest_exec_result_release(&r);
+	}
+	ret = 0;
+out:
+	guest_close(g);
+	c->seconds[STAGE_TEST] = util_now() - start;
+	static char outcome[64];
+	snprintf(outcome, sizeof(outcome), "%zu test%s, %zu failed", c->nr_tests,
+		 c->nr_tests == 1 ? "" : "s", failed);
+	ui_end(p, c, STAGE_TEST, ret < 0 ? "error" : outcome);
+	buf_release(&remote);
+	buf_release(&what);
+	return ret;
+}
+
+void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b)
+{
+	(void)p;
+	struct buf path = BUF_INIT, log = BUF_INIT;
+	int died = b->vm && !vm_is_running(b->vm);
+	vm_destroy(b->vm);
+	b->vm = NULL;
+	if (b->console) {
+		buf_addf(&path, "%s/console.log", c->dir);
+		util_copy_file(b->console, path.data);
+		/* splats: the console has everything the kernel printed */
+		if (buf_read_file(&log, b->console) == 0)
+			splat_scan(&c->splats, log.data);
+	}
+	if (c->verdict == CELL_NOT_RUN || c->verdict == CELL_PASS) {
+		int bad = 0;
+		for (size_t i = 0; i < c->nr_tests; i++) {
+			enum test_verdict v = c->tests[i].verdict;
+			if (v == TEST_FAIL || v == TEST_TIMEOUT || v == TEST_LOST) {
+				if (!bad)
+					results_set_detail(c, "%s: %s%s%s", c->tests[i].name,
+							   results_test_verdict_name(v),
+							   c->tests[i].reason ? ": " : "",
+							   c->tests[i].reason ? c->tests[i].reason : "");
+				bad++;
+			}
+		}
+		if (died && !bad)
+			results_set_detail(c, "the guest died during the tests");
+		if (c->splats.nr && !bad && !died)
+			results_set_detail(c, "kernel splat: %s", c->splats.v[0].title);
+		c->verdict = (bad || died || c->splats.nr) ? CELL_FAIL : CELL_PASS;
+	}
+	if (b->key)
+		ssh_key_free(b->key);
+	b->key = NULL;
+	if (b->vmdir)
+		util_rm_rf(b->vmdir);
+	free(b->vmdir);
+	free(b->console);
+	b->vmdir = b->console = NULL;
+	buf_release(&path);
+	buf_release(&log);
+}
+
+int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
+		      struct kperror *err)
+{
+	struct kbuild_result kb = KBUILD_RESULT_INIT;
+	struct booted b = BOOTED_INIT;
+	struct strvec tests = STRVEC_INIT;
+	int ret = -1;
+
+	if (pipeline_guest_tests(&tests, p, c->arch, err) < 0)
+		goto out;
+	if (pipeline_build(&kb, p, c, commit, err) < 0)
+		goto out;
+	if (!kb.ok) {
+		ret = 0;
+		goto out;
+	}
+	if (pipeline_boot(&b, p, c, kb.image, err) < 0)
+		goto out;
+	if (b.vm && pipeline_test(p, c, &b, &tests, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	pipeline_shutdown(p, c, &b);
+	if (ret < 0) {
+		c->verdict = err->kind == KPERROR_INTERRUPTED ? CELL_NOT_RUN : CELL_INFRA;
+		results_set_detail(c, "%s", err->msg.data);
+	}
+	struct kperror werr = KPERROR_INIT;
+	if (results_write_cell(c, &werr) < 0 && ret == 0) {
+		kperror_set(err, werr.kind, "%s", werr.msg.data);
+		ret = -1;
+	}
+	kperror_release(&werr);
+	kbuild_result_release(&kb);
+	strvec_clear(&tests);
+	return ret;
+}

@@ -1,0 +1,331 @@
+#define _GNU_SOURCE
+#include "results.h"
+#include "buf.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *cell_names[] = { "pass", "fail", "apply-failed", "build-failed",
+				    "boot-failed", "infra-error", "not-run" };
+static const char *test_names[] = { "pass", "fail", "skip", "timeout", "lost" };
+static const char *stage_names[] = { "apply", "build", "boot", "test" };
+
+const char *results_cell_verdict_name(enum cell_verdict v) { return cell_names[v]; }
+const char *results_test_verdict_name(enum test_verdict v) { return test_names[v]; }
+const char *results_stage_name(enum stage s) { return stage_names[s]; }
+
+int results_make_run_dir(char **out, const char *root, const char *label, struct kperror *err)
+{
+	struct buf dir = BUF_INIT, link = BUF_INIT;
+	char stamp[32];
+	time_t now = time(NULL);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime(&now));
+	char *slug = util_slug(label, 40);
+	buf_addf(&dir, "%s/%s-%s", root, stamp, slug);
+	free(slug);
+	for (int i = 2; util_exists(dir.data); i++) {
+		buf_truncate(&dir, strlen(root) + 1 + strlen(stamp));
+		buf_addf(&dir, "-%d", i);
+	}
+	int e = util_mkdir_p(dir.data, 0755);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create results directory '%s'", dir.data);
+		buf_release(&dir);
+		return -1;
+	}
+	buf_addf(&link, "%s/latest", root);
+	unlink(link.data);
+	if (symlink(strrchr(dir.data, '/') + 1, link.data) < 0) {
+		/* not fatal: 'latest' is a convenience */
+	}
+	buf_release(&link);
+	*out = buf_detach(&dir, NULL);
+	return 0;
+}
+
+int results_make_cell_dir(struct cell *c, const char *run_dir, struct kperror *err)
+{
+	struct buf dir = BUF_INIT, tests = BUF_INIT;
+	buf_addf(&dir, "%s/%s-%s", run_dir, c->revision, c->arch);
+	buf_addf(&tests, "%s/tests", dir.data);
+	int e = util_mkdir_p(tests.data, 0755);
+	buf_release(&tests);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", dir.data);
+		buf_release(&dir);
+		return -1;
+	}
+	free(c->dir);
+	c->dir = buf_detach(&dir, NULL);
+	return 0;
+}
+
+static void json_str(struct buf *b, const char *key, const char *v)
+{
+	buf_addf(b, "\"%s\": ", key);
+	if (!v) {
+		buf_adds(b, "null");
+		return;
+	}
+	buf_addch(b, '"');
+	buf_add_json_escaped(b, v);
+	buf_addch(b, '"');
+}
+
+static void cell_json(struct buf *b, const struct cell *c, const char *indent)
+{
+	buf_addf(b, "%s{\n%s  ", indent, indent);
+	json_str(b, "revision", c->revision);
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "arch", c->arch);
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "commit", c->commit);
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "branch", c->branch);
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "verdict", results_cell_verdict_name(c->verdict));
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "detail", c->detail);
+	buf_addf(b, ",\n%s  \"seconds\": {", indent);
+	for (int s = 0; s < STAGE_NR; s++)
+		buf_addf(b, "%s\"%s\": %.1f", s ? ", " : "", stage_names[s], c->seconds[s]);
+	buf_addf(b, "},\n%s  \"missing_options\": [", indent);
+	for (size_t i = 0; i < c->missing_options.nr; i++) {
+		buf_adds(b, i ? ", \"" : "\"");
+		buf_add_json_escaped(b, c->missing_options.v[i]);
+		buf_addch(b, '"');
+	}
+	buf_addf(b, "],\n%s  \"tests\": [", indent);
+	for (size_t i = 0; i < c->nr_tests; i++) {
+		const struct test_result *t = &c->tests[i];
+		buf_addf(b, "%s\n%s    {", i ? "," : "", indent);
+		json_str(b, "name", t->name);
+		buf_adds(b, ", ");
+		json_str(b, "verdict", results_test_verdict_name(t->verdict));
+		buf_addf(b, ", \"exit_code\": %d, \"seconds\": %.2f, ", t->exit_code, t->seconds);
+		json_str(b, "reason", t->reason);
+		buf_adds(b, ", \"cases\": [");
+		for (size_t k = 0; k < t->ktap.nr; k++) {
+			buf_adds(b, k ? ", {" : "{");
+			json_str(b, "name", t->ktap.cases[k].name);
+			buf_adds(b, ", ");
+			json_str(b, "status", ktap_status_name(t->ktap.cases[k].status));
+			buf_adds(b, ", ");
+			json_str(b, "directive", t->ktap.cases[k].directive);
+			buf_adds(b, "}");
+		}
+		buf_adds(b, "]}");
+	}
+	buf_addf(b, "%s],\n%s  \"splats\": [", c->nr_tests ? "\n  " : "", indent);
+	for (size_t i = 0; i < c->splats.nr; i++) {
+		buf_addf(b, "%s\n%s    {", i ? "," : "", indent);
+		json_str(b, "title", c->splats.v[i].title);
+		buf_addf(b, ", \"count\": %u, ", c->splats.v[i].count);
+		json_str(b, "report", c->splats.v[i].report);
+		buf_adds(b, "}");
+	}
+	buf_addf(b, "]\n%s}", indent);
+}
+
+int results_write_cell(const struct cell *c, struct kperror *err)
+{
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	cell_json(&b, c, "");
+	buf_addch(&b, '\n');
+	buf_addf(&path, "%s/result.json", c->dir);
+	int e = buf_write_file(&b, path.data);
+	if (e < 0)
+		kperror_errno(err, KPERROR_INFRA, e, "cannot write '%s'", path.data);
+	buf_release(&b);
+	buf_release(&path);
+	return e < 0 ? -1 : 0;
+}
+
+/* TSV fields cannot hold tabs or newlines. */
+static void tsv_field(struct buf *b, const char *s)
+{
+	buf_addch(b, '\t');
+	for (; s && *s; s++)
+		buf_addch(b, (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s);
+}
+
+int results_write_summary(const char *run_dir, const char *title, const struct cell *cells,
+			  size_t n, struct kperror *err)
+{
+	struct buf json = BUF_INIT, tsv = BUF_INIT, path = BUF_INIT;
+	int ret = -1;
+	buf_adds(&json, "{\n  ");
+	json_str(&json, "title", title);
+	buf_adds(&json, ",\n  \"cells\": [\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL | test REV ARCH NAME VERDICT SECONDS REASON | splat REV ARCH COUNT TITLE\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		cell_json(&json, c, "    ");
+		buf_adds(&json, i + 1 < n ? ",\n" : "\n");
+		buf_adds(&tsv, "cell");
+		tsv_field(&tsv, c->revision);
+		tsv_field(&tsv, c->arch);
+		tsv_field(&tsv, results_cell_verdict_name(c->verdict));
+		tsv_field(&tsv, c->commit ? c->commit : "-");
+		tsv_field(&tsv, c->detail ? c->detail : "");
+		buf_addch(&tsv, '\n');
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			char secs[32];
+			snprintf(secs, sizeof(secs), "%.2f", c->tests[t].seconds);
+			buf_adds(&tsv, "test");
+			tsv_field(&tsv, c->revision);
+			tsv_field(&tsv, c->arch);
+			tsv_field(&tsv, c->tests[t].name);
+			tsv_field(&tsv, results_test_verdict_name(c->tests[t].verdict));
+			tsv_field(&tsv, secs);
+			tsv_field(&tsv, c->tests[t].reason ? c->tests[t].reason : "");
+			buf_addch(&tsv, '\n');
+		}
+		for (size_t s = 0; s < c->splats.nr; s++) {
+			char count[16];
+			snprintf(count, sizeof(count), "%u", c->splats.v[s].count);
+			buf_adds(&tsv, "splat");
+			tsv_field(&tsv, c->revision);
+			tsv_field(&tsv, c->arch);
+			tsv_field(&tsv, count);
+			tsv_field(&tsv, c->splats.v[s].title);
+			buf_addch(&tsv, '\n');
+		}
+	}
+	buf_adds(&json, "  ]\n}\n");
+	buf_addf(&path, "%s/summary.json", run_dir);
+	int e = buf_write_file(&json, path.data);
+	if (!e) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/summary.tsv", run_dir);
+		e = buf_write_file(&tsv, path.data);
+	}
+	if (e < 0)
+		kperror_errno(err, KPERROR_INFRA, e, "cannot write '%s'", path.data);
+	else
+		ret = 0;
+	buf_release(&json);
+	buf_release(&tsv);
+	buf_release(&path);
+	return ret;
+}
+
+static int verdict_from_name(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(names[i], s))
+			return i;
+	return -1;
+}
+
+int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, struct kperror *err)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	struct cell *cells = NULL;
+	size_t n = 0;
+	unsigned lineno = 0;
+	buf_addf(&path, "%s/summary.tsv", run_dir);
+	int e = buf_read_file(&text, path.data);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INPUT, e, "'%s' is not a kpipe run directory (cannot read '%s')",
+			      run_dir, path.data);
+		goto fail;
+	}
+	for (char *line = text.data; line && *line;) {
+		char *eol = strchr(line, '\n');
+		if (eol)
+			*eol = '\0';
+		lineno++;
+		if (*line && *line != '#') {
+			char *f[8] = { 0 };
+			int nf = 0;
+			for (char *p = line; p && nf < 8; nf++) {
+				f[nf] = p;
+				p = strchr(p, '\t');
+				if (p)
+					*p++ = '\0';
+			}
+			struct cell *c = n ? &cells[n - 1] : NULL;
+			if (!strcmp(f[0], "cell") && nf >= 6) {
+				cells = realloc(cells, (n + 1) * sizeof(*cells));
+				c = &cells[n++];
+				memset(c, 0, sizeof(*c));
+				strvec_init(&c->missing_options);
+				c->revision = strdup(f[1]);
+				c->arch = strdup(f[2]);
+				int v = verdict_from_name(cell_names, 7, f[3]);
+				c->verdict = v < 0 ? CELL_INFRA : (enum cell_verdict)v;
+				c->commit = strcmp(f[4], "-") ? strdup(f[4]) : NULL;
+				c->detail = *f[5] ? strdup(f[5]) : NULL;
+			} else if (!strcmp(f[0], "test") && nf >= 7 && c) {
+				c->tests = realloc(c->tests, (c->nr_tests + 1) * sizeof(*c->tests));
+				struct test_result *t = &c->tests[c->nr_tests++];
+				memset(t, 0, sizeof(*t));
+				t->ktap.planned = -1;
+				t->name = strdup(f[3]);
+				int v = verdict_from_name(test_names, 5, f[4]);
+				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
+				t->seconds = atof(f[5]);
+				t->reason = *f[6] ? strdup(f[6]) : NULL;
+			} else if (!strcmp(f[0], "splat") && nf >= 5 && c) {
+				c->splats.v = realloc(c->splats.v, (c->splats.nr + 1) * sizeof(*c->splats.v));
+				struct splat *s = &c->splats.v[c->splats.nr++];
+				s->title = strdup(f[4]);
+				s->count = (unsigned)atoi(f[3]);
+				s->report = NULL;
+			} else {
+				kperror_set(err, KPERROR_INPUT, "%s:%u: not a kpipe summary line", path.data, lineno);
+				goto fail;
+			}
+		}
+		line = eol ? eol + 1 : NULL;
+	}
+	buf_release(&path);
+	buf_release(&text);
+	*out = cells;
+	*nr = n;
+	return 0;
+fail:
+	for (size_t i = 0; i < n; i++)
+		results_cell_release(&cells[i]);
+	free(cells);
+	buf_release(&path);
+	buf_release(&text);
+	return -1;
+}
+
+void results_set_detail(struct cell *c, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	free(c->detail);
+	c->detail = buf_detach(&b, NULL);
+}
+
+void results_cell_release(struct cell *c)
+{
+	free(c->revision);
+	free(c->arch);
+	free(c->dir);
+	free(c->commit);
+	free(c->branch);
+	free(c->detail);
+	for (size_t i = 0; i < c->nr_tests; i++) {
+		free(c->tests[i].name);
+		free(c->tests[i].reason);
+		ktap_release(&c->tests[i].ktap);
+	}
+	free(c->tests);
+	splat_list_release(&c->splats);
+	strvec_clear(&c->missing_options);
+	memset(c, 0, sizeof(*c));
+}

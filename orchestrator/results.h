@@ -1,0 +1,81 @@
+/*
+ * results: what a run found, and where it is kept.
+ *
+ * A run gets a directory <results>/<YYYYmmdd-HHMMSS>-<label>/ with one
+ * subdirectory per cell (a revision of the series, or the base, on one
+ * arch): build.log, console.log, dmesg.txt, tests/<name>.out/.err and
+ * result.json.  The run directory holds summary.json (everything) and
+ * summary.tsv (what 'kpipe report' reads back).  <results>/latest points
+ * at the newest run.
+ */
+#ifndef KPIPE_RESULTS_H
+#define KPIPE_RESULTS_H
+
+#include <stddef.h>
+
+#include "kperror.h"
+#include "ktap.h"
+#include "splat.h"
+#include "strvec.h"
+
+enum test_verdict { TEST_PASS, TEST_FAIL, TEST_SKIP, TEST_TIMEOUT, TEST_LOST };
+
+struct test_result {
+	char *name;
+	enum test_verdict verdict;
+	int exit_code;
+	double seconds;
+	char *reason;     /* skip reason or what failed (owned, may be NULL) */
+	struct ktap ktap;
+};
+
+enum cell_verdict {
+	CELL_PASS,          /* built, booted, every test passed or skipped, no splat */
+	CELL_FAIL,          /* a test failed or the kernel splatted */
+	CELL_APPLY_FAILED,  /* a patch did not apply */
+	CELL_BUILD_FAILED,
+	CELL_BOOT_FAILED,   /* panicked or sshd never came up */
+	CELL_INFRA,         /* kpipe or the machine failed: no verdict */
+	CELL_NOT_RUN,
+};
+
+enum stage { STAGE_APPLY, STAGE_BUILD, STAGE_BOOT, STAGE_TEST, STAGE_NR };
+
+struct cell {
+	char *revision;   /* "v1", "v2", "base" */
+	char *arch;
+	char *dir;        /* this cell's results directory */
+	char *commit;     /* hex id of the tested commit, or NULL */
+	char *branch;
+	enum cell_verdict verdict;
+	char *detail;     /* one line: why it failed (owned, may be NULL) */
+	struct test_result *tests;
+	size_t nr_tests;
+	struct splat_list splats;
+	struct strvec missing_options;
+	double seconds[STAGE_NR];
+};
+
+const char *results_cell_verdict_name(enum cell_verdict v);
+const char *results_test_verdict_name(enum test_verdict v);
+const char *results_stage_name(enum stage s);
+
+/*
+ * Create <root>/<timestamp>-<label>/ and point <root>/latest at it.
+ * *out is the new directory's path (caller frees).
+ */
+int results_make_run_dir(char **out, const char *root, const char *label, struct kperror *err);
+/* Create <run_dir>/<revision>-<arch>/ (and tests/) and set cell->dir. */
+int results_make_cell_dir(struct cell *c, const char *run_dir, struct kperror *err);
+/* Write cell->dir/result.json. */
+int results_write_cell(const struct cell *c, struct kperror *err);
+/* Write summary.json and summary.tsv for the whole run. */
+int results_write_summary(const char *run_dir, const char *title, const struct cell *cells,
+			  size_t n, struct kperror *err);
+/* Read summary.tsv back into cells (tests and verdicts; no KTAP detail). */
+int results_load_summary(struct cell **out, size_t *n, const char *run_dir, struct kperror *err);
+
+void results_set_detail(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void results_cell_release(struct cell *c);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * series: turn mbox files (git format-patch, b4) or directories of .patch
+ * files into revisions of a patch series, without touching any tree.
+ *
+ * Mails are split at mbox "From " lines; each mail's Subject prefix
+ * ("[PATCH v2 3/5]", "[RFC PATCH]") gives its revision and position.
+ * Mails without a diff (cover letters, review replies) are not patches.
+ * Patches are grouped by revision and ordered by N/M; a gap or a patch
+ * listed twice is an error before anything is built (a later copy of the
+ * same N/M replaces an earlier one, as a RESEND does).
+ */
+#ifndef KPIPE_SERIES_H
+#define KPIPE_SERIES_H
+
+#include <stddef.h>
+
+#include "kperror.h"
+
+struct patch {
+	unsigned index;  /* N of N/M (1 for a lone patch) */
+	unsigned total;  /* M of N/M */
+	char *subject;   /* without the "[PATCH ...]" prefix */
+	char *author;    /* the From: header, "Name <email>" */
+	char *date;      /* the Date: header as sent */
+	char *message;   /* the commit message body: after the headers, up to "---" */
+	char *diff;      /* from the first "diff --git" up to the signature */
+	char *file;      /* the file the mail was read from */
+	unsigned line;   /* the line the mail starts on in that file */
+};
+
+struct revision {
+	unsigned version; /* v1 when the subjects say none */
+	char *title;      /* the cover letter's subject, else the first patch's */
+	char *name;       /* a slug of the title, for branch and directory names */
+	char *source;     /* the file (or directory) it came from */
+	struct patch *patches;
+	size_t nr;
+};
+
+struct series {
+	struct revision *revs; /* ordered by version */
+	size_t nr;
+	unsigned skipped_mails; /* replies and other mails that are no patch */
+};
+
+#define SERIES_INIT { NULL, 0, 0 }
+
+/*
+ * Read every path (an mbox file, a single .patch, or a directory of
+ * .patch/.mbox/.eml files) into *out.  With several paths and no version
+ * in their subjects, the Nth path is vN.  Returns 0, or -1 with 'err'
+ * (KPERROR_INPUT) naming the file, line or mail.  Free with
+ * series_release().
+ */
+int series_parse(struct series *out, char *const *paths, size_t n, struct kperror *err);
+void series_release(struct series *s);
+
+/*
+ * Parse one mail's Subject: strip "Re:" handling aside, read the bracket
+ * prefixes.  Sets *version (0 if none), *index and *total (0 if none) and
+ * returns the offset of the bare subject in 's'.  Exposed for unit tests.
+ */
+size_t series_parse_subject(const char *s, unsigned *version, unsigned *index,
+			    unsigned *total);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * tree: the base kernel tree series are applied onto, and the worktree
+ * kernels are built from.
+ *
+ * By default kpipe imports Debian's linux-source tarball once into a git
+ * repository under the cache directory (libgit2) and reuses it.  With
+ * [tree] path set, kpipe makes its own repository in the cache that
+ * borrows the user's objects (objects/info/alternates, as "git clone
+ * --shared" does), so nothing is ever written to the user's repository:
+ * not a branch, not a file.
+ */
+#ifndef KPIPE_TREE_H
+#define KPIPE_TREE_H
+
+#include <git2.h>
+
+#include "config.h"
+#include "kperror.h"
+
+struct tree {
+	git_repository *repo; /* kpipe's own repository (owned) */
+	char *workdir;        /* its worktree: the source kernels are built from */
+	git_oid base;         /* the commit series are applied onto */
+	char *base_desc;      /* e.g. "v6.12.57 (Debian linux-source-6.12)" */
+	char *origin;         /* the tarball or the user's tree */
+};
+
+/* Called with a short description of a slow step (the import). */
+typedef void (*tree_progress_fn)(void *data, const char *what);
+
+/*
+ * Open (importing first if needed) the base tree the config names.
+ * Returns 0, or -1 with 'err': KPERROR_INPUT for a path that is no git
+ * tree or a base that is not in it, KPERROR_INFRA for a failed import.
+ * Free *out with tree_free().
+ */
+int tree_open(struct tree **out, const struct config *cfg, tree_progress_fn progress,
+	      void *progress_data, struct kperror *err);
+/* Make the worktree hold 'commit' (only files that differ are rewritten). */
+int tree_checkout(struct tree *t, const git_oid *commit, struct kperror *err);
+void tree_free(struct tree *t);
+
+/* Fill 'err' from libgit2's last error, prefixed by 'what'; returns -1. */
+int tree_git_error(struct kperror *err, enum kperror_kind kind, const char *what);
+
+#endif

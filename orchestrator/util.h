@@ -1,0 +1,24 @@
+/*
+ * util: small filesystem and time helpers shared by the modules.
+ * They return 0 or -errno and never print.
+ */
+#ifndef KPIPE_UTIL_H
+#define KPIPE_UTIL_H
+
+#include <stddef.h>
+
+/* Monotonic clock in seconds. */
+double util_now(void);
+/* mkdir -p with the given mode for directories it creates. */
+int util_mkdir_p(const char *path, unsigned mode);
+/* rm -rf; a missing path is not an error. */
+int util_rm_rf(const char *path);
+int util_exists(const char *path);
+/* Copy a regular file (mode 0644). */
+int util_copy_file(const char *from, const char *to);
+/* Turn 's' into something safe in a file or branch name ("[a-z0-9._-]"). */
+char *util_slug(const char *s, size_t max_len);
+/* "1m05s" style duration; returns a static buffer (not thread safe). */
+const char *util_duration(double seconds);
+
+#endif

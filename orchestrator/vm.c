@@ -1,0 +1,302 @@
+#define _GNU_SOURCE
+#include "vm.h"
+#include "proc.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct vm {
+	virConnectPtr conn;
+	virDomainPtr dom;
+	int port;
+	char accel[8];
+};
+
+static void quiet_libvirt(void *data, virErrorPtr e)
+{
+	(void)data;
+	(void)e;
+}
+
+static const char *libvirt_message(void)
+{
+	virErrorPtr e = virGetLastError();
+	return e && e->message ? e->message : "unknown libvirt error";
+}
+
+int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, struct kperror *err)
+{
+	struct buf cpuinfo = BUF_INIT, modules = BUF_INIT;
+	int has_kvm_dev = access("/dev/kvm", R_OK | W_OK) == 0;
+	buf_read_file(&cpuinfo, "/proc/cpuinfo");
+	buf_read_file(&modules, "/proc/modules");
+	int has_virt = strstr(cpuinfo.data, " vmx") || strstr(cpuinfo.data, " svm");
+	int is_pvm = strstr(modules.data, "kvm_pvm") != NULL;
+	int ret = 0;
+	int real_kvm = has_kvm_dev && has_virt && !is_pvm;
+
+	buf_reset(out);
+	buf_reset(why);
+	if (!has_kvm_dev)
+		buf_adds(why, "no usable /dev/kvm");
+	else if (is_pvm)
+		buf_adds(why, "/dev/kvm is PVM (kvm_pvm loaded): ordinary guest kernels do not run on it");
+	else if (!has_virt)
+		buf_adds(why, "the CPU has no vmx/svm flag");
+	else
+		buf_adds(why, "/dev/kvm with vmx/svm");
+
+	if (!strcmp(wanted, "tcg") || (!strcmp(wanted, "auto") && !real_kvm)) {
+		buf_adds(out, "tcg");
+	} else if (real_kvm) {
+		buf_adds(out, "kvm");
+	} else {
+		ret = kperror_set(err, KPERROR_INPUT, "[vm] accel = kvm, but KVM does not work here: %s",
+				  why->data);
+	}
+	buf_release(&cpuinfo);
+	buf_release(&modules);
+	return ret;
+}
+
+static void add_xml_escaped(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '\'': buf_adds(b, "&apos;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		default: buf_addch(b, *s);
+		}
+	}
+}
+
+void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, int port)
+{
+	int kvm = !strcmp(accel, "kvm");
+	buf_addf(b, "<domain type='%s' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n",
+		 kvm ? "kvm" : "qemu");
+	buf_adds(b, "  <name>");
+	add_xml_escaped(b, o->name);
+	buf_adds(b, "</name>\n");
+	buf_addf(b, "  <memory unit='MiB'>%d</memory>\n  <vcpu>%d</vcpu>\n", o->memory_mib, o->cpus);
+	buf_adds(b, "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n    <kernel>");
+	add_xml_escaped(b, o->kernel);
+	buf_adds(b, "</kernel>\n    <initrd>");
+	add_xml_escaped(b, o->initrd);
+	buf_adds(b, "</initrd>\n    <cmdline>console=ttyS0,115200 panic=1 ");
+	add_xml_escaped(b, o->cmdline ? o->cmdline : "");
+	buf_adds(b, "</cmdline>\n  </os>\n  <features><acpi/></features>\n");
+	if (kvm)
+		buf_adds(b, "  <cpu mode='host-passthrough'/>\n");
+	buf_adds(b, "  <clock offset='utc'/>\n"
+		    "  <on_poweroff>destroy</on_poweroff>\n"
+		    "  <on_reboot>destroy</on_reboot>\n"
+		    "  <on_crash>destroy</on_crash>\n"
+		    "  <devices>\n"
+		    "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+		    "    <serial type='file'>\n      <source path='");
+	add_xml_escaped(b, o->console_path);
+	buf_adds(b, "'/>\n      <target port='0'/>\n    </serial>\n"
+		    "    <controller type='usb' model='none'/>\n"
+		    "    <memballoon model='none'/>\n"
+		    "  </devices>\n"
+		    "  <qemu:commandline>\n"
+		    "    <qemu:arg value='-netdev'/>\n");
+	buf_addf(b, "    <qemu:arg value='user,id=kpnet0,hostfwd=tcp:127.0.0.1:%d-:22'/>\n", port);
+	buf_adds(b, "    <qemu:arg value='-device'/>\n"
+		    "    <qemu:arg value='virtio-net-pci,netdev=kpnet0'/>\n"
+		    "  </qemu:commandline>\n"
+		    "</domain>\n");
+}
+
+static int free_port(int *out)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	if (fd < 0)
+		return -errno;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	*out = ntohs(a.sin_port);
+	close(fd);
+	return 0;
+}
+
+static int start_daemons(struct kperror *err)
+{
+	const char *daemons[] = { "virtlogd", "libvirtd" };
+	for (int i = 0; i < 2; i++) {
+		struct proc p = PROC_INIT;
+		struct buf out = BUF_INIT;
+		strvec_pushl(&p.argv, daemons[i], "-d", NULL);
+		p.out = &out;
+		int r = proc_run(&p, err);
+		proc_release(&p);
+		buf_release(&out);
+		if (r < 0)
+			return kperror_wrap(err, "cannot start libvirt (run 'make deps')");
+	}
+	return 0;
+}
+
+static int connect_libvirt(virConnectPtr *out, const char *uri, struct kperror *err)
+{
+	virSetErrorFunc(NULL, quiet_libvirt);
+	*out = virConnectOpen(uri);
+	if (*out)
+		return 0;
+	if (strcmp(uri, "qemu:///system") || geteuid() != 0)
+		return kperror_set(err, KPERROR_INFRA, "cannot connect to libvirt at '%s': %s",
+				   uri, libvirt_message());
+	if (start_daemons(err) < 0)
+		return -1;
+	double deadline = util_now() + 90;
+	while (util_now() < deadline) {
+		if (proc_interrupted)
+			return kperror_set(err, KPERROR_INTERRUPTED, "interrupted while starting libvirtd");
+		*out = virConnectOpen(uri);
+		if (*out)
+			return 0;
+		usleep(500 * 1000);
+	}
+	return kperror_set(err, KPERROR_INFRA,
+			   "started libvirtd, but '%s' did not answer within 90 s: %s", uri,
+			   libvirt_message());
+}
+
+int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
+{
+	struct vm *vm = calloc(1, sizeof(*vm));
+	struct buf accel = BUF_INIT, why = BUF_INIT, xml = BUF_INIT;
+	int ret = -1;
+
+	if (strcmp(o->arch, "x86_64")) {
+		kperror_set(err, KPERROR_INPUT, "cannot boot arch '%s'", o->arch);
+		goto out;
+	}
+	if (vm_choose_accel(&accel, &why, o->accel, err) < 0)
+		goto out;
+	snprintf(vm->accel, sizeof(vm->accel), "%s", accel.data);
+	if (connect_libvirt(&vm->conn, o->uri, err) < 0)
+		goto out;
+	for (int attempt = 0; attempt < 5 && !vm->dom; attempt++) {
+		int e = free_port(&vm->port);
+		if (e < 0) {
+			kperror_errno(err, KPERROR_INFRA, e, "cannot find a free port");
+			goto out;
+		}
+		buf_reset(&xml);
+		vm_domain_xml(&xml, o, accel.data, vm->port);
+		vm->dom = virDomainCreateXML(vm->conn, xml.data, VIR_DOMAIN_START_AUTODESTROY);
+		if (!vm->dom && !strstr(libvirt_message(), "host forwarding"))
+			break; /* not a port clash: do not retry */
+	}
+	if (!vm->dom) {
+		kperror_set(err, KPERROR_INFRA, "cannot start domain '%s': %s", o->name, libvirt_message());
+		goto out;
+	}
+	*out = vm;
+	vm = NULL;
+	ret = 0;
+out:
+	vm_destroy(vm);
+	buf_release(&accel);
+	buf_release(&why);
+	buf_release(&xml);
+	return ret;
+}
+
+int vm_ssh_port(const struct vm *vm)
+{
+	return vm->port;
+}
+
+const char *vm_accel(const struct vm *vm)
+{
+	return vm->accel;
+}
+
+int vm_is_running(struct vm *vm)
+{
+	int state = 0, reason = 0;
+	if (!vm->dom || virDomainGetState(vm->dom, &state, &reason, 0) < 0)
+		return 0;
+	return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED ||
+	       state == VIR_DOMAIN_PAUSED;
+}
+
+/* 1 if something on the port sends an "SSH-" banner within a second or two. */
+static int banner_seen(int port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+	char buf[8] = { 0 };
+	int seen = 0;
+	if (fd < 0)
+		return 0;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 2000) > 0 && read(fd, buf, 4) == 4 && !memcmp(buf, "SSH-", 4))
+			seen = 1;
+	}
+	close(fd);
+	return seen;
+}
+
+int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
+		    void (*tick)(void *data, double elapsed), void *tick_data,
+		    struct kperror *err)
+{
+	double start = util_now(), next_tick = start + 10;
+	for (;;) {
+		if (proc_interrupted)
+			return kperror_set(err, KPERROR_INTERRUPTED, "interrupted while the guest booted");
+		if (!vm_is_running(vm))
+			return VM_DIED;
+		if (banner_seen(vm->port))
+			return VM_READY;
+		double now = util_now();
+		if (now - start > timeout_seconds)
+			return VM_TIMEOUT;
+		if (tick && now >= next_tick) {
+			tick(tick_data, now - start);
+			next_tick = now + 10;
+		}
+		usleep(500 * 1000);
+	}
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	if (vm->dom) {
+		if (vm_is_running(vm))
+			virDomainDestroy(vm->dom);
+		virDomainFree(vm->dom);
+	}
+	if (vm->conn)
+		virConnectClose(vm->conn);
+	free(vm);
+}

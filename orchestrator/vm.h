@@ -1,0 +1,67 @@
+/*
+ * vm: boot a kernel in a transient libvirt domain (QEMU).
+ *
+ * The domain boots the kernel and initramfs directly, writes its serial
+ * console to a file, forwards ssh on 127.0.0.1:<port> only (QEMU user
+ * networking), turns a panic or reboot into "destroyed" so the console
+ * keeps the whole trace, and is started with VIR_DOMAIN_START_AUTODESTROY:
+ * if kpipe dies, libvirt removes the guest.  KVM is used only where it
+ * really works (vmx/svm and no PVM module), TCG otherwise.
+ */
+#ifndef KPIPE_VM_H
+#define KPIPE_VM_H
+
+#include "buf.h"
+#include "kperror.h"
+
+struct vm_opts {
+	const char *uri;          /* libvirt URI, e.g. qemu:///system */
+	const char *name;         /* unique domain name */
+	const char *arch;         /* "x86_64" */
+	const char *kernel;       /* image path, readable by the qemu user */
+	const char *initrd;
+	const char *cmdline;      /* appended to kpipe's console/panic options */
+	const char *console_path; /* serial console log (created) */
+	int memory_mib;
+	int cpus;
+	const char *accel;        /* "auto", "kvm" or "tcg" */
+};
+
+struct vm;
+
+enum vm_wait_result { VM_READY = 0, VM_DIED = 1, VM_TIMEOUT = 2 };
+
+/*
+ * Decide the accelerator: writes "kvm" or "tcg" to 'out' and the reason to
+ * 'why'.  'wanted' is the config's accel; "kvm" where KVM does not really
+ * work is an error (KPERROR_INPUT).
+ */
+int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, struct kperror *err);
+
+/*
+ * Connect to libvirt (starting virtlogd and libvirtd if the URI is the
+ * local system daemon and none answers), pick a free port and start the
+ * domain.  Returns 0 with *out (free with vm_destroy()), or -1 with 'err'.
+ */
+int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err);
+/* The host port forwarded to the guest's port 22. */
+int vm_ssh_port(const struct vm *vm);
+/* The accelerator actually used ("kvm" or "tcg"). */
+const char *vm_accel(const struct vm *vm);
+/* 1 while the domain runs. */
+int vm_is_running(struct vm *vm);
+/*
+ * Wait until the guest's sshd sends its "SSH-" banner.  Returns
+ * VM_READY, VM_DIED (the domain stopped: panic, reboot) or VM_TIMEOUT, or
+ * -1 with 'err' if interrupted.  'tick' is called every few seconds.
+ */
+int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
+		    void (*tick)(void *data, double elapsed), void *tick_data,
+		    struct kperror *err);
+/* Destroy the domain (if still running) and free 'vm'.  NULL is fine. */
+void vm_destroy(struct vm *vm);
+
+/* Build the domain XML (exposed for unit tests). */
+void vm_domain_xml(struct buf *out, const struct vm_opts *o, const char *accel, int port);
+
+#endif

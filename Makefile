@@ -2,7 +2,7 @@
 CC ?= cc
 PKGS := libgit2 libssh libvirt inih
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -Wall -Wextra -Wno-missing-field-initializers
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers
 ifdef CI
 CFLAGS += -Werror
 endif

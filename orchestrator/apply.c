@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "apply.h"
 
 #include <stdio.h>

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "config.h"
 
 #include <errno.h>
@@ -41,6 +40,8 @@ const char config_default_ini[] =
 	"# guest memory in MiB, and virtual CPUs\n"
 	"memory = 2048\n"
 	"cpus = 2\n"
+	"# extra kernel command line parameters for the guest\n"
+	"cmdline =\n"
 	"# seconds from start until the guest's sshd answers\n"
 	"boot_timeout = 300\n"
 	"\n"
@@ -76,6 +77,7 @@ static const struct key keys[] = {
 	I("build", "timeout", build_timeout, 60, 7 * 24 * 3600),
 	S("vm", "uri", vm_uri),
 	S("vm", "accel", vm_accel),
+	S("vm", "cmdline", vm_cmdline),
 	I("vm", "memory", vm_memory_mib, 256, 1024 * 1024),
 	I("vm", "cpus", vm_cpus, 1, 64),
 	I("vm", "boot_timeout", boot_timeout, 5, 24 * 3600),
@@ -222,6 +224,7 @@ void config_release(struct config *cfg)
 	free(cfg->tree_tarball);
 	free(cfg->vm_uri);
 	free(cfg->vm_accel);
+	free(cfg->vm_cmdline);
 	free(cfg->data_dir);
 	free(cfg->source);
 	strvec_clear(&cfg->arches);

@@ -24,6 +24,7 @@ struct config {
 	int build_timeout;   /* [build] timeout, seconds */
 	char *vm_uri;        /* [vm] uri */
 	char *vm_accel;      /* [vm] accel: auto, kvm, tcg */
+	char *vm_cmdline;    /* [vm] cmdline: extra kernel parameters */
 	int vm_memory_mib;   /* [vm] memory */
 	int vm_cpus;         /* [vm] cpus */
 	int boot_timeout;    /* [vm] boot_timeout, seconds */

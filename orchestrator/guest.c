@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "guest.h"
 #include "proc.h"
 #include "util.h"

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "kbuild.h"
 #include "proc.h"
 #include "util.h"
@@ -103,7 +102,7 @@ static void base_make_args(struct proc *p, const struct kbuild_opts *o, const ch
 	strvec_pushf(&p->env, "CCACHE_DIR=%s/ccache", o->cache_dir);
 	strvec_push(&p->env, "CCACHE_MAXSIZE=8G");
 	/* fixed build stamps: identical sources give identical objects */
-	strvec_push(&p->env, "KBUILD_BUILD_TIMESTAMP=kpipe");
+	strvec_push(&p->env, "KBUILD_BUILD_TIMESTAMP=1970-01-01 00:00:00 UTC");
 	strvec_push(&p->env, "KBUILD_BUILD_USER=kpipe");
 	strvec_push(&p->env, "KBUILD_BUILD_HOST=kpipe");
 	p->log_path = o->log_path;
@@ -217,8 +216,6 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 
 	base_make_args(&p, o, out->builddir);
 	strvec_pushf(&p.argv, "-j%d", o->jobs > 0 ? o->jobs : 1);
-	strvec_push(&p.argv, "-s");
-	strvec_push(&p.argv, "KBUILD_VERBOSE=0");
 	strvec_push(&p.argv, strrchr(kbuild_image_path(o->arch), '/') + 1);
 	p.timeout_seconds = o->timeout_seconds;
 	p.tick = o->tick;

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "ktap.h"
 
 #include <ctype.h>

@@ -5,7 +5,6 @@
  * codes: 0 all good, 1 tests failed or splats found, 2 bad input,
  * 3 infrastructure failure, 130 interrupted.
  */
-#define _GNU_SOURCE
 #include "cmd/cmd.h"
 #include "proc.h"
 

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "pipeline.h"
 #include "guest.h"
 #include "proc.h"
@@ -286,6 +285,8 @@ int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const ch
 	if (guest_key_generate(&b->key, &pub, err) < 0)
 		goto out;
 	buf_addf(&cmdline, "kpipe.sshkey=%s", pub.data);
+	if (p->cfg->vm_cmdline && *p->cfg->vm_cmdline)
+		buf_addf(&cmdline, " %s", p->cfg->vm_cmdline);
 	struct vm_opts o = {
 		.uri = p->cfg->vm_uri, .name = name.data, .arch = c->arch,
 		.kernel = path.data, .initrd = initrd, .cmdline = cmdline.data,

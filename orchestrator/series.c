@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "series.h"
 #include "buf.h"
 #include "strvec.h"

@@ -1,4 +1,3 @@
-#define _GNU_SOURCE
 #include "splat.h"
 #include "buf.h"
 
@@ -115,8 +114,16 @@ void splat_scan(struct splat_list *out, const char *log)
 			struct buf w = BUF_INIT;
 			buf_add(&w, what, end ? (size_t)(end - what) : strlen(what));
 			find_function(&fn, next);
-			if (!strncmp(w.data, "Bad page", 8) || !strncmp(w.data, "Bad rss", 7))
+			if (!strncmp(w.data, "Bad rss-counter state", 21)) {
+				/* the mm pointer and the value vary: keep the title stable */
+				buf_adds(&title, "BUG: Bad rss-counter state");
+			} else if (!strncmp(w.data, "Bad page", 8)) {
+				char *pfn = strstr(w.data, " pfn:");
+				if (pfn)
+					buf_truncate(&w, (size_t)(pfn - w.data));
+				buf_rtrim(&w);
 				buf_addf(&title, "BUG: %s", w.data);
+			}
 			else
 				buf_addf(&title, "BUG: %s in %s", w.data, fn.len ? fn.data : "unknown");
 			buf_release(&w);

@@ -1,5 +1,4 @@
 /* kpipe run SERIES...: every revision of a series, applied, built, booted, tested. */
-#define _GNU_SOURCE
 #include "cmd.h"
 #include "../apply.h"
 #include "../series.h"

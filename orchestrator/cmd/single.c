@@ -2,7 +2,6 @@
  * What 'kpipe build', 'boot' and 'test' share: they work on one commit
  * ("base" by default, or a branch 'kpipe apply' made) on one arch.
  */
-#define _GNU_SOURCE
 #include "single.h"
 #include "../util.h"
 

@@ -1,0 +1,42 @@
+# Bad input gets a one-line error naming the file/line/patch and exit 2;
+# a failing patch leaves no branch; a user's own tree is never written.
+T=cli-errors
+. "$(dirname "$0")/lib.bash"
+F=tests/fixtures/series
+
+expect_exit 2 "unknown command" -- $KPIPE frobnicate
+expect_match "'frobnicate' is not a kpipe command" "unknown command is named"
+
+expect_exit 2 "missing series file" -- $KPIPE run /nonexistent/v1.mbox
+expect_match "^kpipe run: cannot read series '/nonexistent/v1.mbox': No such file or directory$" "missing file is named"
+
+printf '[vm]\nmemory = 2048\nmemroy = 4096\n' > "$WORK/typo.ini"
+expect_exit 2 "INI with a typo" -- $KPIPE -c "$WORK/typo.ini" run $F/lore-thread.mbox
+expect_match "$WORK/typo.ini:3: unknown key 'memroy' in \[vm\]" "INI error names file and line"
+
+expect_exit 2 "mbox that is not one" -- $KPIPE run $F/binary.mbox
+expect_match "binary.mbox' is not an mbox" "binary file is named"
+expect_exit 2 "series with a missing patch" -- $KPIPE series $F/missing-patch.mbox
+expect_match "v1: patch 2/3 is missing" "missing patch 2/3 is named"
+
+before=$(git -C /var/cache/kpipe/linux branch --list 'kpipe/*' 2>/dev/null | wc -l)
+expect_exit 2 "patch for another tree" -- $KPIPE apply $F/other-tree.mbox
+expect_match "patch 1/1 'drivers/foo: fix bar' does not apply: drivers/foo/bar.c" "failing patch and file are named"
+after=$(git -C /var/cache/kpipe/linux branch --list 'kpipe/*' | wc -l)
+[ "$before" = "$after" ] && pass "no branch left by the failed apply" || failed "branches went from $before to $after"
+[ -z "$(git -C /var/cache/kpipe/linux status --porcelain | head -1)" ] && pass "base worktree untouched" ||
+	failed "the base worktree has changes"
+
+# [tree] path: kpipe works in its own repository and borrows the objects
+user="$WORK/user-tree"
+git init -q -b main "$user" && printf 'hello\nworld\n' > "$user/hello.txt" &&
+	git -C "$user" add hello.txt && git -C "$user" -c user.name=u -c user.email=u@u commit -qm base
+refs_before=$(git -C "$user" for-each-ref | md5sum)
+printf '[paths]\ncache = %s/cache\n[tree]\npath = %s\nbase = main\n' "$WORK" "$user" > "$WORK/user.ini"
+expect_exit 0 "apply onto a user's tree" -- $KPIPE -c "$WORK/user.ini" apply $F/lore-thread.mbox
+expect_match "v3: kpipe/mm-teach-greet-to-count/v3 -> " "the revision is applied as a branch"
+[ "$(git -C "$user" for-each-ref | md5sum)" = "$refs_before" ] && [ -z "$(git -C "$user" status --porcelain)" ] &&
+	pass "the user's refs and worktree are untouched" || failed "the user's tree was changed"
+expect_exit 2 "base that is not in the user's tree" -- \
+	sh -c "printf '[tree]\npath = $user\nbase = no-such-ref\n' > $WORK/bad.ini && $KPIPE -c $WORK/bad.ini apply $F/lore-thread.mbox"
+expect_match "\[tree\] base 'no-such-ref' is not a commit" "bad base is named"

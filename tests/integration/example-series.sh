@@ -1,0 +1,30 @@
+# The bundled example, end to end: real kernel builds of v1 and v2, real
+# libvirtd/QEMU guests, real sshd, the guest test over libssh.  v1 breaks
+# uffd-wp markers on zap (and WARNs); v2 fixes it.
+T=example-series
+. "$(dirname "$0")/lib.bash"
+
+printf '[paths]\nresults = %s/results\n' "$WORK" > "$WORK/cfg.ini"
+expect_exit 1 "kpipe run v1 v2 (v1 must fail)" -- \
+	$KPIPE -c "$WORK/cfg.ini" run examples/uffd-wp-range/v1.mbox examples/uffd-wp-range/v2.mbox
+printf '%s\n' "$OUT" | sed -n '/^uffd_wp/,$p' | sed 's/^/#   /'
+run="$WORK/results/latest"
+tsv=$(cat "$run/summary.tsv" 2>/dev/null)
+OUT=$tsv
+expect_match "^cell	v1	x86_64	fail	" "v1 fails"
+expect_match "^test	v1	x86_64	uffd_wp_zap_shmem	fail	" "v1: the uffd-wp test catches the bug"
+expect_match "^splat	v1	x86_64	[0-9]+	WARNING in " "v1: the kernel's WARNING is found"
+expect_match "^cell	v2	x86_64	pass	" "v2 passes"
+expect_match "^test	v2	x86_64	uffd_wp_zap_shmem	pass	" "v2: the uffd-wp test passes"
+if printf '%s\n' "$tsv" | grep -q "^splat	v2"; then failed "v2 has splats"; else pass "v2 has no splats"; fi
+for f in build.log console.log dmesg.txt result.json tests/uffd_wp_zap_shmem.out; do
+	[ -s "$run/v1-x86_64/$f" ] && [ -s "$run/v2-x86_64/$f" ] || { failed "missing $f"; continue; }
+done
+[ -s "$run/summary.json" ] && pass "per-cell logs, outputs and summary.json are kept" || failed "no summary.json"
+OUT=$(cat "$run/v1-x86_64/tests/uffd_wp_zap_shmem.out")
+expect_match "^not ok [0-9]+ shmem: all pages: markers kept after MADV_DONTNEED" "v1: markers lost on zap"
+expect_match "^ok [0-9]+ anon \(control\): all pages: protection dropped with the zap" "v1: the anonymous control passes"
+no_kpipe_domains
+
+expect_exit 1 "kpipe report re-reads the run" -- $KPIPE -c "$WORK/cfg.ini" report "$run"
+expect_match "^uffd_wp_zap_shmem +FAIL +pass" "the matrix shows v1 FAIL, v2 pass"

@@ -1,0 +1,155 @@
+#include "harness.h"
+#include "apply.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+TEST(author_and_date_parsing)
+{
+	struct buf n = BUF_INIT, e = BUF_INIT;
+	CHECK(apply_parse_author("\"Tester, Ada\" <ada@example.org>", &n, &e) == 0);
+	CHECK_STR(n.data, "Tester, Ada");
+	CHECK_STR(e.data, "ada@example.org");
+	buf_reset(&n);
+	buf_reset(&e);
+	CHECK(apply_parse_author("nobody", &n, &e) < 0);
+	long long when;
+	int off;
+	CHECK(apply_parse_date("Thu, 12 Nov 2026 10:03:00 +0100", &when, &off) == 0);
+	CHECK(off == 60);
+	CHECK(when == 1794474180LL);
+	CHECK(apply_parse_date("3 Nov 2026 09:00:01 -0530", &when, &off) == 0);
+	CHECK(off == -330);
+	CHECK(apply_parse_date("yesterday", &when, &off) < 0);
+	buf_release(&n);
+	buf_release(&e);
+}
+
+/* A scratch repository holding hello.txt = "hello\nworld\n". */
+static struct tree *scratch_tree(char *dir)
+{
+	git_repository *repo;
+	git_index *idx;
+	git_oid blob, tree_id, commit;
+	git_tree *tree;
+	git_signature *sig;
+	git_treebuilder *tb;
+	struct tree *t = calloc(1, sizeof(*t));
+	git_libgit2_init();
+	if (!mkdtemp(dir) || git_repository_init(&repo, dir, 1) < 0)
+		return NULL;
+	git_blob_create_from_buffer(&blob, repo, "hello\nworld\n", 12);
+	git_treebuilder_new(&tb, repo, NULL);
+	git_treebuilder_insert(NULL, tb, "hello.txt", &blob, GIT_FILEMODE_BLOB);
+	git_treebuilder_write(&tree_id, tb);
+	git_treebuilder_free(tb);
+	git_tree_lookup(&tree, repo, &tree_id);
+	git_signature_new(&sig, "t", "t@t", 0, 0);
+	git_commit_create(&commit, repo, "refs/heads/main", sig, sig, NULL, "base\n", tree, 0, NULL);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	(void)idx;
+	t->repo = repo;
+	git_oid_cpy(&t->base, &commit);
+	return t;
+}
+
+static int parse_fixture(struct series *s, const char *name)
+{
+	char path[256];
+	struct kperror err = KPERROR_INIT;
+	snprintf(path, sizeof(path), "%s/series/%s", harness_fixtures, name);
+	char *paths[] = { path };
+	*s = (struct series)SERIES_INIT;
+	int r = series_parse(s, paths, 1, &err);
+	kperror_release(&err);
+	return r;
+}
+
+static int branch_count(git_repository *repo)
+{
+	git_branch_iterator *it;
+	git_reference *ref;
+	git_branch_t type;
+	int n = 0;
+	git_branch_iterator_new(&it, repo, GIT_BRANCH_LOCAL);
+	while (git_branch_next(&ref, &type, it) == 0) {
+		n++;
+		git_reference_free(ref);
+	}
+	git_branch_iterator_free(it);
+	return n;
+}
+
+TEST(apply_makes_commits_keeping_author_and_date)
+{
+	char dir[] = "/tmp/kpipe-apply-XXXXXX";
+	struct tree *t = scratch_tree(dir);
+	struct series s;
+	struct apply_result ar;
+	struct kperror err = KPERROR_INIT;
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK(parse_fixture(&s, "lore-thread.mbox") == 0);
+	CHECK(apply_revision(&ar, t, &s.revs[0], &err) == 0);
+	CHECK_STR(ar.branch, "kpipe/mm-teach-greet-to-count/v3");
+	git_commit *c = NULL;
+	CHECK(git_commit_lookup(&c, t->repo, &ar.head) == 0);
+	if (c) {
+		CHECK_STR(git_commit_summary(c), "greet: say it twice");
+		CHECK_STR(git_commit_author(c)->name, "Ada Tester");
+		CHECK(git_commit_author(c)->when.time == 1793696402LL);
+		CHECK(git_commit_parentcount(c) == 1);
+		git_tree *tree;
+		git_commit_tree(&tree, c);
+		const git_tree_entry *e = git_tree_entry_byname(tree, "hello.txt");
+		git_blob *blob;
+		git_blob_lookup(&blob, t->repo, git_tree_entry_id(e));
+		CHECK(git_blob_rawsize(blob) == 22);
+		CHECK(!memcmp(git_blob_rawcontent(blob), "hello\nworld\nhello\nend\n", 22));
+		git_blob_free(blob);
+		git_tree_free(tree);
+		git_commit_free(c);
+	}
+	apply_result_release(&ar);
+	series_release(&s);
+	tree_free(t);
+	util_rm_rf(dir);
+	kperror_release(&err);
+}
+
+TEST(apply_failure_names_patch_file_and_hunk_and_leaves_no_branch)
+{
+	char dir[] = "/tmp/kpipe-apply-XXXXXX";
+	struct tree *t = scratch_tree(dir);
+	struct series s;
+	struct apply_result ar;
+	struct kperror err = KPERROR_INIT;
+	if (!t)
+		return;
+	int before = branch_count(t->repo);
+	CHECK(parse_fixture(&s, "stale-context.mbox") == 0);
+	CHECK(apply_revision(&ar, t, &s.revs[0], &err) < 0);
+	CHECK(err.kind == KPERROR_INPUT);
+	CHECK_CONTAINS(err.msg.data, "patch 2/2 'greet: change a line that is not there' does not apply: hello.txt: hunk #1 '@@ -1,3 +1,3 @@' failed");
+	CHECK(branch_count(t->repo) == before);
+	series_release(&s);
+
+	CHECK(parse_fixture(&s, "other-tree.mbox") == 0);
+	CHECK(apply_revision(&ar, t, &s.revs[0], &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "patch 1/1 'drivers/foo: fix bar' does not apply: drivers/foo/bar.c");
+	CHECK(branch_count(t->repo) == before);
+	series_release(&s);
+	tree_free(t);
+	util_rm_rf(dir);
+	kperror_release(&err);
+}
+
+const struct unit_test apply_tests[] = {
+	{ "apply: author and date parsing", author_and_date_parsing },
+	{ "apply: commits keep author and date", apply_makes_commits_keeping_author_and_date },
+	{ "apply: failure names patch, file and hunk, leaves no branch", apply_failure_names_patch_file_and_hunk_and_leaves_no_branch },
+	{ NULL, NULL },
+};

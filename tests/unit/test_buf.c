@@ -1,0 +1,82 @@
+#include "harness.h"
+#include "buf.h"
+#include "strvec.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+TEST(buf_grows_and_formats)
+{
+	struct buf b = BUF_INIT;
+	CHECK(b.len == 0 && b.data[0] == '\0');
+	for (int i = 0; i < 1000; i++)
+		buf_addf(&b, "%d,", i);
+	CHECK(b.len == strlen(b.data));
+	CHECK(!strncmp(b.data, "0,1,2,", 6));
+	CHECK_CONTAINS(b.data, ",999,");
+	buf_truncate(&b, 2);
+	CHECK_STR(b.data, "0,");
+	buf_release(&b);
+	CHECK(b.data[0] == '\0');
+}
+
+TEST(buf_json_escapes_controls)
+{
+	struct buf b = BUF_INIT;
+	buf_add_json_escaped(&b, "a\"b\\c\n\x01");
+	CHECK_STR(b.data, "a\\\"b\\\\c\\n\\u0001");
+	buf_release(&b);
+}
+
+TEST(buf_file_round_trip_and_missing_file)
+{
+	struct buf b = BUF_INIT, r = BUF_INIT;
+	char path[] = "/tmp/kpipe-buf-XXXXXX";
+	int fd = mkstemp(path);
+	close(fd);
+	buf_adds(&b, "hello\nworld\n");
+	CHECK(buf_write_file(&b, path) == 0);
+	CHECK(buf_read_file(&r, path) == 0);
+	CHECK_STR(r.data, b.data);
+	unlink(path);
+	CHECK(buf_read_file(&r, path) == -2); /* -ENOENT, buffer unchanged */
+	CHECK_STR(r.data, "hello\nworld\n");
+	buf_release(&b);
+	buf_release(&r);
+}
+
+TEST(strvec_split_and_null_termination)
+{
+	struct strvec sv = STRVEC_INIT;
+	strvec_split(&sv, " x86_64, arm64\tfoo,,");
+	CHECK(sv.nr == 3);
+	CHECK_STR(sv.v[1], "arm64");
+	CHECK(sv.v[3] == NULL);
+	CHECK(strvec_contains(&sv, "foo"));
+	CHECK(!strvec_contains(&sv, "bar"));
+	strvec_clear(&sv);
+	CHECK(sv.nr == 0 && sv.v[0] == NULL);
+}
+
+TEST(util_slug_is_safe_and_cut_at_words)
+{
+	char *s = util_slug("[PATCH] mm/memory: Fix THE thing!", 60);
+	CHECK_STR(s, "patch-mm-memory-fix-the-thing");
+	free(s);
+	s = util_slug("mm/memory: factor out batched uffd-wp marker install", 40);
+	CHECK_STR(s, "mm-memory-factor-out-batched-uffd-wp");
+	free(s);
+	s = util_slug("///", 10);
+	CHECK_STR(s, "series");
+	free(s);
+}
+
+const struct unit_test buf_tests[] = {
+	{ "buf grows and formats", buf_grows_and_formats },
+	{ "buf json escapes controls", buf_json_escapes_controls },
+	{ "buf file round trip and missing file", buf_file_round_trip_and_missing_file },
+	{ "strvec split and NULL termination", strvec_split_and_null_termination },
+	{ "util_slug is safe and cut at words", util_slug_is_safe_and_cut_at_words },
+	{ NULL, NULL },
+};

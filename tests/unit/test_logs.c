@@ -1,0 +1,123 @@
+#include "harness.h"
+#include "buf.h"
+#include "kbuild.h"
+#include "ktap.h"
+#include "splat.h"
+
+#include <stdio.h>
+
+static void read_fixture(struct buf *b, const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/%s", harness_fixtures, name);
+	CHECK(buf_read_file(b, path) == 0);
+}
+
+TEST(ktap_results_directives_and_subtests)
+{
+	struct ktap k = KTAP_INIT;
+	ktap_parse(&k, "KTAP version 1\n1..5\n# diag\n"
+		       "ok 1 shmem: all pages: markers kept\n"
+		       "not ok 2 shmem: half: markers kept\n"
+		       "  KTAP version 1\n  1..1\n  not ok 1 nested failure ignored\n"
+		       "ok 3 - dashed name # SKIP no mTHP here\n"
+		       "not ok 4 known # XFAIL upstream bug\n"
+		       "ok 5 last\n");
+	CHECK(k.has_header);
+	CHECK(k.planned == 5);
+	CHECK(k.nr == 5);
+	CHECK(k.passed == 3 && k.failed == 1 && k.skipped == 1);
+	if (k.nr == 5) {
+		CHECK_STR(k.cases[1].name, "shmem: half: markers kept");
+		CHECK(k.cases[2].status == KTAP_SKIP);
+		CHECK_STR(k.cases[2].name, "dashed name");
+		CHECK_STR(k.cases[2].directive, "no mTHP here");
+		CHECK(k.cases[3].status == KTAP_XFAIL);
+	}
+	ktap_release(&k);
+	struct ktap empty = KTAP_INIT;
+	ktap_parse(&empty, "Segmentation fault\n");
+	CHECK(!empty.has_header && empty.nr == 0 && empty.planned == -1);
+	ktap_release(&empty);
+}
+
+TEST(splat_titles_counts_and_reports)
+{
+	struct buf log = BUF_INIT;
+	struct splat_list l = SPLAT_LIST_INIT;
+	read_fixture(&log, "logs/x86-warn-zap.log");
+	splat_scan(&l, log.data);
+	CHECK(l.nr == 1);
+	if (l.nr == 1) {
+		CHECK_STR(l.v[0].title, "WARNING in zap_pte_range");
+		CHECK(l.v[0].count == 2);
+		CHECK_CONTAINS(l.v[0].report, "madvise_vma_behavior");
+		CHECK_CONTAINS(l.v[0].report, "end trace");
+		CHECK(!strstr(l.v[0].report, "crng init"));
+	}
+	CHECK(!splat_has_panic(&l));
+	splat_list_release(&l);
+
+	buf_reset(&log);
+	read_fixture(&log, "logs/x86-panic-oops.log");
+	splat_scan(&l, log.data);
+	CHECK(l.nr == 3);
+	if (l.nr == 3) {
+		CHECK_STR(l.v[0].title, "BUG: unable to handle page fault for address: ffff888000000000 in change_pte_range");
+		CHECK_STR(l.v[1].title, "Oops in change_pte_range");
+		CHECK_STR(l.v[2].title, "kernel panic: Fatal exception");
+	}
+	CHECK(splat_has_panic(&l));
+	splat_list_release(&l);
+
+	buf_reset(&log);
+	read_fixture(&log, "logs/arm64-bad-rss.log");
+	splat_scan(&l, log.data);
+	CHECK(l.nr == 3);
+	if (l.nr == 3) {
+		CHECK_STR(l.v[0].title, "BUG: Bad rss-counter state");
+		CHECK_STR(l.v[1].title, "BUG: Bad page state in process test");
+		CHECK_STR(l.v[2].title, "Oops in folio_remove_rmap_ptes");
+	}
+	splat_list_release(&l);
+	buf_release(&log);
+}
+
+TEST(kbuild_option_check_finds_what_did_not_stick)
+{
+	struct strvec missing = STRVEC_INIT;
+	const char *frag = "# comment\nCONFIG_A=y\nCONFIG_B=y\n# CONFIG_C is not set\n"
+			   "CONFIG_D=\"x\"\n# CONFIG_E is not set\nCONFIG_F=y";
+	const char *dot = "CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=y\nCONFIG_D=\"x\"\nCONFIG_FX=y\n";
+	kbuild_check_options(&missing, frag, dot);
+	CHECK(missing.nr == 3);
+	if (missing.nr == 3) {
+		CHECK_STR(missing.v[0], "CONFIG_B=y");
+		CHECK_STR(missing.v[1], "# CONFIG_C is not set");
+		CHECK_STR(missing.v[2], "CONFIG_F=y");
+	}
+	strvec_clear(&missing);
+}
+
+TEST(kbuild_first_errors_are_picked)
+{
+	struct buf out = BUF_INIT;
+	kbuild_first_errors(&out, "  CC mm/a.o\nmm/memory.c:12:5: error: 'x' undeclared\n"
+			    "mm/memory.c:12:5: note: each\nmake[3]: *** [scripts/Makefile.build:229: mm/memory.o] Error 1\n", 10);
+	CHECK_STR(out.data, "mm/memory.c:12:5: error: 'x' undeclared\nmake[3]: *** [scripts/Makefile.build:229: mm/memory.o] Error 1\n");
+	buf_release(&out);
+}
+
+const struct unit_test ktap_tests[] = {
+	{ "ktap: results, directives and subtests", ktap_results_directives_and_subtests },
+	{ NULL, NULL },
+};
+const struct unit_test splat_tests[] = {
+	{ "splat: titles, counts and reports", splat_titles_counts_and_reports },
+	{ NULL, NULL },
+};
+const struct unit_test kbuild_tests[] = {
+	{ "kbuild: option check finds what did not stick", kbuild_option_check_finds_what_did_not_stick },
+	{ "kbuild: first errors are picked", kbuild_first_errors_are_picked },
+	{ NULL, NULL },
+};

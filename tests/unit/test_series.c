@@ -1,0 +1,134 @@
+#include "harness.h"
+#include "series.h"
+
+#include <stdio.h>
+
+static int parse1(struct series *s, const char *name, struct kperror *err)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "%s/series/%s", harness_fixtures, name);
+	char *paths[] = { path };
+	*s = (struct series)SERIES_INIT;
+	return series_parse(s, paths, 1, err);
+}
+
+TEST(subject_prefixes)
+{
+	unsigned v, i, t;
+	size_t off = series_parse_subject("[PATCH v4 03/12] mm: x", &v, &i, &t);
+	CHECK(v == 4 && i == 3 && t == 12);
+	CHECK_STR("[PATCH v4 03/12] mm: x" + off, "mm: x");
+	off = series_parse_subject("[PATCH mm-unstable v2 1/3] mm/rmap: y", &v, &i, &t);
+	CHECK(v == 2 && i == 1 && t == 3);
+	series_parse_subject("[RFC PATCH] z", &v, &i, &t);
+	CHECK(v == 0 && i == 0 && t == 0);
+	series_parse_subject("[PATCH RESEND v7 2/2] w", &v, &i, &t);
+	CHECK(v == 7 && i == 2 && t == 2);
+	off = series_parse_subject("[RFC][PATCH v2 0/5] cover", &v, &i, &t);
+	CHECK(v == 2 && i == 0 && t == 5);
+	CHECK_STR("[RFC][PATCH v2 0/5] cover" + off, "cover");
+	series_parse_subject("[PATCH V3,1/2] upper", &v, &i, &t);
+	CHECK(v == 3 && i == 1 && t == 2);
+}
+
+TEST(lore_thread_with_cover_reply_and_folded_subject)
+{
+	struct series s;
+	struct kperror err = KPERROR_INIT;
+	CHECK(parse1(&s, "lore-thread.mbox", &err) == 0);
+	CHECK(s.nr == 1);
+	if (s.nr == 1) {
+		struct revision *r = &s.revs[0];
+		CHECK(r->version == 3);
+		CHECK(r->nr == 2);
+		CHECK_STR(r->title, "mm: teach greet() to count");
+		CHECK_STR(r->patches[0].subject, "greet: add a line");
+		CHECK_STR(r->patches[1].subject, "greet: say it twice");
+		CHECK_STR(r->patches[0].author, "\"Tester, Ada\" <ada@example.org>");
+		CHECK_STR(r->patches[1].message, "Say hello twice.\nFrom the start this was the plan.\n\nSigned-off-by: Ada Tester <ada@example.org>");
+		CHECK(!strncmp(r->patches[1].diff, "diff --git a/hello.txt", 22));
+		CHECK(!strstr(r->patches[1].diff, "2.39.5"));
+		CHECK(r->patches[0].line == 36);
+	}
+	CHECK(s.skipped_mails == 2); /* the cover letter and the reply */
+	series_release(&s);
+	kperror_release(&err);
+}
+
+TEST(crlf_single_patch)
+{
+	struct series s;
+	struct kperror err = KPERROR_INIT;
+	CHECK(parse1(&s, "crlf.mbox", &err) == 0);
+	CHECK(s.nr == 1 && s.revs[0].nr == 1);
+	if (s.nr == 1 && s.revs[0].nr == 1) {
+		CHECK(s.revs[0].patches[0].index == 1 && s.revs[0].patches[0].total == 1);
+		CHECK(!strchr(s.revs[0].patches[0].diff, '\r'));
+		CHECK_STR(s.revs[0].patches[0].subject, "greet: add a line");
+	}
+	series_release(&s);
+	kperror_release(&err);
+}
+
+TEST(directory_of_patches)
+{
+	struct series s;
+	struct kperror err = KPERROR_INIT;
+	CHECK(parse1(&s, "patches-dir", &err) == 0);
+	CHECK(s.nr == 1 && s.revs[0].nr == 2);
+	if (s.nr == 1 && s.revs[0].nr == 2) {
+		CHECK(s.revs[0].version == 1);
+		CHECK_STR(s.revs[0].patches[1].subject, "greet: say it twice");
+	}
+	series_release(&s);
+	kperror_release(&err);
+}
+
+TEST(several_files_are_revisions_in_order)
+{
+	char a[256], b[256];
+	snprintf(a, sizeof(a), "%s/series/crlf.mbox", harness_fixtures);
+	snprintf(b, sizeof(b), "%s/series/patches-dir", harness_fixtures);
+	char *paths[] = { a, b };
+	struct series s = SERIES_INIT;
+	struct kperror err = KPERROR_INIT;
+	CHECK(series_parse(&s, paths, 2, &err) == 0);
+	CHECK(s.nr == 2);
+	if (s.nr == 2) {
+		CHECK(s.revs[0].version == 1 && s.revs[0].nr == 1);
+		CHECK(s.revs[1].version == 2 && s.revs[1].nr == 2);
+	}
+	series_release(&s);
+	kperror_release(&err);
+}
+
+TEST(bad_input_is_named)
+{
+	struct series s;
+	struct kperror err = KPERROR_INIT;
+	CHECK(parse1(&s, "missing-patch.mbox", &err) < 0);
+	CHECK(err.kind == KPERROR_INPUT);
+	CHECK_CONTAINS(err.msg.data, "missing-patch.mbox: v1: patch 2/3 is missing");
+	CHECK(parse1(&s, "empty.mbox", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "empty.mbox' is empty");
+	CHECK(parse1(&s, "binary.mbox", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "binary.mbox' is not an mbox (binary data)");
+	CHECK(parse1(&s, "notes.txt", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "notes.txt' is not an mbox or patch mail");
+	CHECK(parse1(&s, "replies-only.mbox", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "replies-only.mbox' holds no patch (1 mail, none with a diff)");
+	CHECK(parse1(&s, "no-such-file.mbox", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "cannot read series '");
+	CHECK_CONTAINS(err.msg.data, "No such file or directory");
+	kperror_release(&err);
+}
+
+const struct unit_test series_tests[] = {
+	{ "series: subject prefixes", subject_prefixes },
+	{ "series: lore thread with cover, reply and folded subject", lore_thread_with_cover_reply_and_folded_subject },
+	{ "series: CRLF single patch", crlf_single_patch },
+	{ "series: directory of .patch files", directory_of_patches },
+	{ "series: several files are revisions in order", several_files_are_revisions_in_order },
+	{ "series: bad input is named", bad_input_is_named },
+	{ NULL, NULL },
+};

@@ -1,0 +1,10 @@
+#ifndef KPIPE_TESTS_H
+#define KPIPE_TESTS_H
+#include "harness.h"
+extern const struct unit_test buf_tests[], config_tests[], series_tests[], apply_tests[],
+	ktap_tests[], splat_tests[], kbuild_tests[], vm_tests[], proc_tests[], results_tests[];
+static const struct unit_test *const all_tests[] = {
+	buf_tests, config_tests, series_tests, apply_tests, ktap_tests, splat_tests,
+	kbuild_tests, vm_tests, proc_tests, results_tests, NULL,
+};
+#endif

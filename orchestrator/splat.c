@@ -31,6 +31,14 @@ static void function_of(struct buf *out, const char *s)
 	const char *e = s;
 	while (*e && *e != '+' && *e != ' ' && *e != '\n')
 		e++;
+	/* GCC's clone suffixes (.isra.0, .constprop.0, .part.0, .cold) vary
+	 * between builds: the title names the function without them */
+	static const char *const suffixes[] = { ".isra.", ".constprop.", ".part.", ".cold" };
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		const char *dot = strstr(s, suffixes[i]);
+		if (dot && dot < e)
+			e = dot;
+	}
 	buf_add(out, s, (size_t)(e - s));
 }
 

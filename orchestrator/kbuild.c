@@ -198,7 +198,7 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 		const char *name = i < o->fragments->nr ? o->fragments->v[i] : o->arch;
 		struct buf path = BUF_INIT;
 		buf_addf(&path, "%s/%s.config", o->kconfig_dir, name);
-		buf_addf(&text, "# %s\n", path.data);
+		buf_addf(&text, "# %s.config\n", name);
 		e = buf_read_file(&text, path.data);
 		if (e < 0) {
 			kperror_errno(err, KPERROR_INPUT, e, "cannot read kconfig fragment '%s'", path.data);

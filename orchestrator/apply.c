@@ -55,29 +55,6 @@ int apply_parse_author(const char *from, struct buf *name, struct buf *email)
 	return 0;
 }
 
-int apply_parse_date(const char *date, long long *when, int *offset_minutes)
-{
-	struct tm tm;
-	const char *p = strchr(date, ',') ? strchr(date, ',') + 1 : date;
-	while (*p == ' ')
-		p++;
-	memset(&tm, 0, sizeof(tm));
-	const char *end = strptime(p, "%d %b %Y %H:%M:%S", &tm);
-	if (!end)
-		return -1;
-	while (*end == ' ')
-		end++;
-	int sign = 1, hh = 0, mm = 0;
-	if (*end == '+' || *end == '-') {
-		sign = *end == '-' ? -1 : 1;
-		if (sscanf(end + 1, "%2d%2d", &hh, &mm) != 2)
-			return -1;
-	}
-	*offset_minutes = sign * (hh * 60 + mm);
-	*when = (long long)timegm(&tm) - (long long)*offset_minutes * 60;
-	return 0;
-}
-
 static int patch_signature(git_signature **out, const struct patch *p)
 {
 	struct buf name = BUF_INIT, email = BUF_INIT;
@@ -89,7 +66,7 @@ static int patch_signature(git_signature **out, const struct patch *p)
 		buf_release(&email);
 		return -1;
 	}
-	if (apply_parse_date(p->date, &when, &offset) == 0)
+	if (series_parse_date(p->date, &when, &offset) == 0)
 		ret = git_signature_new(out, name.data, email.data, (git_time_t)when, offset);
 	else
 		ret = git_signature_now(out, name.data, email.data);
@@ -98,8 +75,30 @@ static int patch_signature(git_signature **out, const struct patch *p)
 	return ret;
 }
 
+int apply_check_revision(const struct revision *rev, struct kperror *err)
+{
+	git_libgit2_init();
+	for (size_t i = 0; i < rev->nr; i++) {
+		const struct patch *p = &rev->patches[i];
+		git_diff *diff = NULL;
+		if (git_diff_from_buffer(&diff, p->diff, strlen(p->diff)) < 0) {
+			const git_error *e = git_error_last();
+			return kperror_set(err, KPERROR_INPUT,
+					   "%s:%u: v%u patch %u/%u '%s' is not a valid diff: %s",
+					   p->file, p->line, rev->version, p->index, p->total, p->subject,
+					   e ? e->message : "parse error");
+		}
+		size_t n = git_diff_num_deltas(diff);
+		git_diff_free(diff);
+		if (!n)
+			return kperror_set(err, KPERROR_INPUT, "%s:%u: v%u patch %u/%u '%s' changes no file",
+					   p->file, p->line, rev->version, p->index, p->total, p->subject);
+	}
+	return 0;
+}
+
 int apply_revision(struct apply_result *out, struct tree *t, const struct revision *rev,
-		   struct kperror *err)
+		   const git_oid *onto, struct kperror *err)
 {
 	struct apply_progress ap = { BUF_INIT, BUF_INIT, 0 };
 	git_apply_options opts = GIT_APPLY_OPTIONS_INIT;
@@ -111,7 +110,7 @@ int apply_revision(struct apply_result *out, struct tree *t, const struct revisi
 	opts.hunk_cb = on_hunk;
 	opts.payload = &ap;
 	memset(out, 0, sizeof(*out));
-	git_oid_cpy(&head, &t->base);
+	git_oid_cpy(&head, onto ? onto : &t->base);
 
 	for (size_t i = 0; i < rev->nr; i++) {
 		const struct patch *p = &rev->patches[i];

@@ -23,12 +23,18 @@ struct apply_result {
 };
 
 /*
- * Apply 'rev' onto t->base.  Returns 0 with *out filled (free with
- * apply_result_release()), or -1 with 'err' (KPERROR_INPUT) naming the
- * patch (N/M and subject), the file and the hunk that failed.
+ * Apply 'rev' onto the commit 'onto' (t->base when NULL).  Returns 0 with
+ * *out filled (free with apply_result_release()), or -1 with 'err'
+ * (KPERROR_INPUT) naming the patch (N/M and subject), the file and the
+ * hunk that failed.
  */
 int apply_revision(struct apply_result *out, struct tree *t, const struct revision *rev,
-		   struct kperror *err);
+		   const git_oid *onto, struct kperror *err);
+/*
+ * Check that every patch of 'rev' is a diff libgit2 can read, without any
+ * tree.  Returns 0, or -1 with 'err' (KPERROR_INPUT) naming the mail.
+ */
+int apply_check_revision(const struct revision *rev, struct kperror *err);
 void apply_result_release(struct apply_result *r);
 
 /*
@@ -36,7 +42,5 @@ void apply_result_release(struct apply_result *r);
  * Returns 0, or -1 if there is no <email>.  Exposed for unit tests.
  */
 int apply_parse_author(const char *from, struct buf *name, struct buf *email);
-/* Parse an RFC 2822 date; returns 0 and sets *when and *offset_minutes. */
-int apply_parse_date(const char *date, long long *when, int *offset_minutes);
 
 #endif

@@ -1,5 +1,6 @@
 #include "series.h"
 #include "buf.h"
+#include "mime.h"
 #include "strvec.h"
 #include "util.h"
 
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 struct mail {
 	struct buf from, subject, date, body;
@@ -23,6 +25,29 @@ static void mail_release(struct mail *m)
 	buf_release(&m->subject);
 	buf_release(&m->date);
 	buf_release(&m->body);
+}
+
+int series_parse_date(const char *date, long long *when, int *offset_minutes)
+{
+	struct tm tm;
+	const char *p = strchr(date, ',') ? strchr(date, ',') + 1 : date;
+	while (*p == ' ')
+		p++;
+	memset(&tm, 0, sizeof(tm));
+	const char *end = strptime(p, "%d %b %Y %H:%M:%S", &tm);
+	if (!end)
+		return -1;
+	while (*end == ' ')
+		end++;
+	int sign = 1, hh = 0, mm = 0;
+	if (*end == '+' || *end == '-') {
+		sign = *end == '-' ? -1 : 1;
+		if (sscanf(end + 1, "%2d%2d", &hh, &mm) != 2)
+			return -1;
+	}
+	*offset_minutes = sign * (hh * 60 + mm);
+	*when = (long long)timegm(&tm) - (long long)*offset_minutes * 60;
+	return 0;
 }
 
 size_t series_parse_subject(const char *s, unsigned *version, unsigned *index,
@@ -121,6 +146,25 @@ static int is_from_line(const char *p, const char *end)
 }
 
 /*
+ * A From_ line as mbox writers make it: "From <sender> <asctime date>",
+ * which ends with a four-digit year ("From mboxrd@z Thu Jan  1 00:00:00
+ * 1970", "From 1a2b... Mon Sep 17 00:00:00 2001").
+ */
+static int looks_like_from_line(const char *p, size_t len)
+{
+	if (len < 10 || memcmp(p, "From ", 5))
+		return 0;
+	while (len && (p[len - 1] == '\r' || p[len - 1] == ' '))
+		len--;
+	if (len < 10)
+		return 0;
+	for (size_t i = len - 4; i < len; i++)
+		if (!isdigit((unsigned char)p[i]))
+			return 0;
+	return p[len - 5] == ' ';
+}
+
+/*
  * Split 'text' into mails.  A mail starts at a "From " line at the top of
  * the file or after an empty line.  A file that does not start with one
  * but has headers is one mail (a .patch written by hand or a mail saved
@@ -162,7 +206,8 @@ static int split_mails(struct mail **out, size_t *nr, const char *file,
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);
-		if ((at_start || prev_blank) && is_from_line(p, end)) {
+		if (((at_start || prev_blank) && is_from_line(p, end)) ||
+		    looks_like_from_line(p, len)) {
 			mails = realloc(mails, (n + 1) * sizeof(*mails));
 			cur = &mails[n++];
 			memset(cur, 0, sizeof(*cur));
@@ -209,21 +254,17 @@ static void strip_cr(struct buf *b)
 	buf_truncate(b, w);
 }
 
+static void patch_release(struct patch *p);
+
 static void revision_release(struct revision *r)
 {
-	for (size_t i = 0; i < r->nr; i++) {
-		struct patch *p = &r->patches[i];
-		free(p->subject);
-		free(p->author);
-		free(p->date);
-		free(p->message);
-		free(p->diff);
-		free(p->file);
-	}
+	for (size_t i = 0; i < r->nr; i++)
+		patch_release(&r->patches[i]);
 	free(r->patches);
 	free(r->title);
 	free(r->name);
 	free(r->source);
+	free(r->base_commit);
 }
 
 static struct revision *revision_get(struct series *s, unsigned version, const char *source)
@@ -240,28 +281,128 @@ static struct revision *revision_get(struct series *s, unsigned version, const c
 }
 
 /*
+ * Decode a body by its Content-Transfer-Encoding.  A base64 body that does
+ * not decode is kept as it is (the diff parser will say what is wrong).
+ */
+static void decode_part(struct buf *out, const char *text, size_t len, const char *cte)
+{
+	if (!strncasecmp(cte, "quoted-printable", 16)) {
+		mime_decode_qp(out, text, len);
+	} else if (!strncasecmp(cte, "base64", 6)) {
+		if (mime_decode_base64(out, text, len) < 0) {
+			buf_reset(out);
+			buf_add(out, text, len);
+		}
+	} else {
+		buf_add(out, text, len);
+	}
+	strip_cr(out);
+}
+
+/*
+ * The text of a mail: for a multipart mail, the part that holds the diff
+ * (or the first text part); otherwise the body, decoded.
+ */
+static void mail_text(struct buf *out, const char *hdr, size_t hdr_len, const char *text)
+{
+	struct buf ctype = BUF_INIT, cte = BUF_INIT;
+	header_value(&ctype, hdr, hdr_len, "Content-Type");
+	header_value(&cte, hdr, hdr_len, "Content-Transfer-Encoding");
+	size_t blen = 0;
+	const char *boundary = strncasecmp(ctype.data, "multipart/", 10) ? NULL :
+			       mime_param(ctype.data, "boundary", &blen);
+	if (!boundary || !blen) {
+		decode_part(out, text, strlen(text), cte.data);
+		goto out;
+	}
+	struct buf delim = BUF_INIT, part = BUF_INIT, first = BUF_INIT;
+	buf_adds(&delim, "\n--");
+	buf_add(&delim, boundary, blen);
+	const char *p = strstr(text, delim.data + 1) == text ? text - 1 : strstr(text, delim.data);
+	int found = 0;
+	while (p && !found) {
+		const char *start = strchr(p + 1, '\n');
+		if (!start || !strncmp(p + delim.len, "--", 2))
+			break; /* the closing delimiter */
+		start++;
+		const char *next = strstr(start, delim.data);
+		const char *end = next ? next : start + strlen(start);
+		const char *phdr_end = strstr(start, "\n\n");
+		if (!phdr_end || phdr_end > end)
+			break;
+		struct buf pcte = BUF_INIT, pctype = BUF_INIT;
+		header_value(&pcte, start, (size_t)(phdr_end - start) + 1, "Content-Transfer-Encoding");
+		header_value(&pctype, start, (size_t)(phdr_end - start) + 1, "Content-Type");
+		buf_reset(&part);
+		decode_part(&part, phdr_end + 2, (size_t)(end - phdr_end - 2), pcte.data);
+		if (strstr(part.data, "diff --git ")) {
+			buf_add(out, part.data, part.len);
+			found = 1;
+		} else if (!first.len && (!pctype.len || !strncasecmp(pctype.data, "text/plain", 10))) {
+			buf_add(&first, part.data, part.len);
+		}
+		buf_release(&pcte);
+		buf_release(&pctype);
+		p = next;
+	}
+	if (!found)
+		buf_add(out, first.data, first.len);
+	buf_release(&delim);
+	buf_release(&part);
+	buf_release(&first);
+out:
+	buf_release(&ctype);
+	buf_release(&cte);
+}
+
+/* Copy the hex id of a "base-commit: <id>" line in 'text', if any. */
+static void find_base_commit(struct buf *out, const char *text)
+{
+	const char *p = text;
+	while ((p = strstr(p, "base-commit: "))) {
+		if (p == text || p[-1] == '\n') {
+			const char *h = p + 13;
+			size_t n = strspn(h, "0123456789abcdef");
+			if (n >= 7) {
+				buf_reset(out);
+				buf_add(out, h, n);
+				return;
+			}
+		}
+		p += 13;
+	}
+}
+
+/*
  * Read one mail: headers, then the message up to "---", then the diff.
  * Returns 1 if it is a patch (filled into *p), 0 if not, and sets
- * *cover_title for a 0/N mail.
+ * *cover_title for a 0/N mail and *base_commit if the mail names one.
  */
 static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
-			 struct buf *cover_title)
+			 struct buf *cover_title, struct buf *base_commit)
 {
 	struct buf *body = &m->body;
+	struct buf raw = BUF_INIT, decoded = BUF_INIT;
+	int ret = 0;
 	strip_cr(body);
 	const char *hdr_end = strstr(body->data, "\n\n");
 	size_t hdr_len = hdr_end ? (size_t)(hdr_end - body->data) + 1 : body->len;
-	const char *text = hdr_end ? hdr_end + 2 : body->data + body->len;
 
-	header_value(&m->subject, body->data, hdr_len, "Subject");
-	header_value(&m->from, body->data, hdr_len, "From");
+	header_value(&raw, body->data, hdr_len, "Subject");
+	mime_decode_header(&m->subject, raw.data);
+	buf_reset(&raw);
+	header_value(&raw, body->data, hdr_len, "From");
+	mime_decode_header(&m->from, raw.data);
 	header_value(&m->date, body->data, hdr_len, "Date");
+	mail_text(&decoded, body->data, hdr_len, hdr_end ? hdr_end + 2 : "");
+	const char *text = decoded.data;
 
 	unsigned idx, total;
 	size_t off = series_parse_subject(m->subject.data, version, &idx, &total);
 	const char *bare = m->subject.data + off;
 	if (is_reply(m->subject.data))
-		return 0;
+		goto out;
+	find_base_commit(base_commit, text);
 
 	const char *diff = NULL;
 	if (!strncmp(text, "diff --git ", 11))
@@ -276,7 +417,7 @@ static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
 			buf_reset(cover_title);
 			buf_adds(cover_title, bare);
 		}
-		return 0;
+		goto out;
 	}
 
 	/* the message ends at the first "---" line before the diff */
@@ -304,10 +445,17 @@ static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
 	p->subject = strdup(bare);
 	p->author = strdup(m->from.data);
 	p->date = strdup(m->date.data);
+	int offset;
+	if (series_parse_date(p->date, &p->when, &offset) < 0)
+		p->when = 0;
 	p->index = idx ? idx : 1;
 	p->total = total ? total : 1;
 	p->line = m->line;
-	return 1;
+	ret = 1;
+out:
+	buf_release(&raw);
+	buf_release(&decoded);
+	return ret;
 }
 
 static int compare_patches(const void *a, const void *b)
@@ -322,12 +470,22 @@ static int compare_revisions(const void *a, const void *b)
 	return (int)x->version - (int)y->version;
 }
 
+static void patch_release(struct patch *p)
+{
+	free(p->subject);
+	free(p->author);
+	free(p->date);
+	free(p->message);
+	free(p->diff);
+	free(p->file);
+}
+
 static int parse_text(struct series *s, const char *file, const char *source,
 		      unsigned default_version, struct buf *text, struct kperror *err)
 {
 	struct mail *mails = NULL;
 	size_t n = 0;
-	struct buf cover = BUF_INIT;
+	struct buf cover = BUF_INIT, base = BUF_INIT;
 	int ret = -1;
 	unsigned found = 0;
 
@@ -336,13 +494,19 @@ static int parse_text(struct series *s, const char *file, const char *source,
 	for (size_t i = 0; i < n; i++) {
 		struct patch p = { 0 };
 		unsigned version = 0;
-		int is_patch = mail_to_patch(&p, &mails[i], &version, &cover);
+		buf_reset(&base);
+		int is_patch = mail_to_patch(&p, &mails[i], &version, &cover, &base);
 		if (!version)
 			version = default_version;
 		if (cover.len) {
 			struct revision *r = revision_get(s, version, source);
 			free(r->title);
 			r->title = buf_detach(&cover, NULL);
+		}
+		if (base.len) {
+			struct revision *r = revision_get(s, version, source);
+			if (!r->base_commit)
+				r->base_commit = strdup(base.data);
 		}
 		if (!is_patch) {
 			s->skipped_mails++;
@@ -351,22 +515,28 @@ static int parse_text(struct series *s, const char *file, const char *source,
 		if (!p.author[0]) {
 			kperror_set(err, KPERROR_INPUT, "%s:%u: patch '%s' has no From: header",
 				    file, p.line, p.subject);
-			free(p.subject); free(p.author); free(p.date); free(p.message); free(p.diff);
+			patch_release(&p);
 			goto out;
 		}
 		p.file = strdup(file);
 		struct revision *r = revision_get(s, version, source);
-		/* a later copy of the same N/M (a RESEND) replaces the earlier one */
 		size_t j;
 		for (j = 0; j < r->nr; j++)
 			if (r->patches[j].index == p.index)
 				break;
 		if (j < r->nr) {
-			struct revision tmp = { .patches = &r->patches[j], .nr = 1 };
-			free(tmp.patches->subject); free(tmp.patches->author);
-			free(tmp.patches->date); free(tmp.patches->message);
-			free(tmp.patches->diff); free(tmp.patches->file);
-			r->patches[j] = p;
+			/* the same N/M twice (a RESEND): the newer mail wins */
+			struct patch *old = &r->patches[j];
+			int newer = p.when >= old->when;
+			strvec_pushf(&s->problems, "v%u: patch %u/%u appears twice (%s:%u and %s:%u); using the %s one",
+				     version, p.index, p.total, old->file, old->line, file, p.line,
+				     newer ? "later" : "earlier-dated");
+			if (newer) {
+				patch_release(old);
+				*old = p;
+			} else {
+				patch_release(&p);
+			}
 		} else {
 			r->patches = realloc(r->patches, (r->nr + 1) * sizeof(*r->patches));
 			r->patches[r->nr++] = p;
@@ -384,6 +554,7 @@ out:
 		mail_release(&mails[i]);
 	free(mails);
 	buf_release(&cover);
+	buf_release(&base);
 	return ret;
 }
 
@@ -480,34 +651,51 @@ static int check_revision(struct revision *r, struct kperror *err)
 	return 0;
 }
 
+/* Sort, check and name the revisions found. */
+static int series_finish(struct series *s, struct kperror *err)
+{
+	if (!s->nr)
+		return kperror_set(err, KPERROR_INPUT, "no patches found");
+	qsort(s->revs, s->nr, sizeof(*s->revs), compare_revisions);
+	for (size_t i = 0; i < s->nr; i++) {
+		if (!s->revs[i].nr)
+			return kperror_set(err, KPERROR_INPUT, "%s: v%u has a cover letter but no patches",
+					   s->revs[i].source, s->revs[i].version);
+		if (check_revision(&s->revs[i], err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int series_parse(struct series *out, char *const *paths, size_t n, struct kperror *err)
 {
 	struct series s = SERIES_INIT;
-	for (size_t i = 0; i < n; i++) {
-		size_t before = s.nr;
+	for (size_t i = 0; i < n; i++)
 		if (parse_path(&s, paths[i], n > 1 ? (unsigned)i + 1 : 1, err) < 0)
 			goto fail;
-		(void)before;
-	}
-	if (!s.nr) {
-		kperror_set(err, KPERROR_INPUT, "no patches found");
+	if (series_finish(&s, err) < 0)
 		goto fail;
-	}
-	qsort(s.revs, s.nr, sizeof(*s.revs), compare_revisions);
-	for (size_t i = 0; i < s.nr; i++) {
-		if (!s.revs[i].nr) {
-			kperror_set(err, KPERROR_INPUT, "%s: v%u has a cover letter but no patches",
-				    s.revs[i].source, s.revs[i].version);
-			goto fail;
-		}
-		if (check_revision(&s.revs[i], err) < 0)
-			goto fail;
-	}
 	*out = s;
 	return 0;
 fail:
 	series_release(&s);
 	return -1;
+}
+
+int series_parse_buffer(struct series *out, const char *name, const char *data, size_t len,
+			struct kperror *err)
+{
+	struct series s = SERIES_INIT;
+	struct buf text = BUF_INIT;
+	buf_add(&text, data, len);
+	int r = parse_text(&s, name, name, 1, &text, err);
+	buf_release(&text);
+	if (r < 0 || series_finish(&s, err) < 0) {
+		series_release(&s);
+		return -1;
+	}
+	*out = s;
+	return 0;
 }
 
 void series_release(struct series *s)
@@ -517,4 +705,5 @@ void series_release(struct series *s)
 	free(s->revs);
 	s->revs = NULL;
 	s->nr = 0;
+	strvec_clear(&s->problems);
 }

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "kperror.h"
+#include "strvec.h"
 
 struct patch {
 	unsigned index;  /* N of N/M (1 for a lone patch) */
@@ -26,6 +27,7 @@ struct patch {
 	char *diff;      /* from the first "diff --git" up to the signature */
 	char *file;      /* the file the mail was read from */
 	unsigned line;   /* the line the mail starts on in that file */
+	long long when;  /* the Date: as seconds since the epoch, 0 if unreadable */
 };
 
 struct revision {
@@ -33,6 +35,7 @@ struct revision {
 	char *title;      /* the cover letter's subject, else the first patch's */
 	char *name;       /* a slug of the title, for branch and directory names */
 	char *source;     /* the file (or directory) it came from */
+	char *base_commit; /* "base-commit:" from the cover letter or a patch, or NULL */
 	struct patch *patches;
 	size_t nr;
 };
@@ -41,9 +44,10 @@ struct series {
 	struct revision *revs; /* ordered by version */
 	size_t nr;
 	unsigned skipped_mails; /* replies and other mails that are no patch */
+	struct strvec problems; /* what is odd but not fatal (a duplicate patch) */
 };
 
-#define SERIES_INIT { NULL, 0, 0 }
+#define SERIES_INIT { NULL, 0, 0, STRVEC_INIT }
 
 /*
  * Read every path (an mbox file, a single .patch, or a directory of
@@ -54,6 +58,16 @@ struct series {
  */
 int series_parse(struct series *out, char *const *paths, size_t n, struct kperror *err);
 void series_release(struct series *s);
+
+/*
+ * Parse mails held in memory (named 'name' in messages) as one source,
+ * the way series_parse() parses one file.  For fuzzing and tests.
+ */
+int series_parse_buffer(struct series *out, const char *name, const char *data, size_t len,
+			struct kperror *err);
+
+/* Parse an RFC 2822 date; returns 0 and sets *when and *offset_minutes. */
+int series_parse_date(const char *date, long long *when, int *offset_minutes);
 
 /*
  * Parse one mail's Subject: strip "Re:" handling aside, read the bracket

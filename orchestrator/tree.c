@@ -340,3 +340,31 @@ void tree_free(struct tree *t)
 	free(t->origin);
 	free(t);
 }
+
+int tree_find_commit(git_oid *out, struct tree *t, const char *hex)
+{
+	git_oid prefix;
+	git_commit *c = NULL;
+	size_t len = strlen(hex);
+	if (len < 4 || len > GIT_OID_HEXSZ || git_oid_fromstrn(&prefix, hex, len) < 0)
+		return -1;
+	if (git_commit_lookup_prefix(&c, t->repo, &prefix, len) < 0)
+		return -1;
+	git_oid_cpy(out, git_commit_id(c));
+	git_commit_free(c);
+	return 0;
+}
+
+int tree_open_existing(struct tree **out, const struct config *cfg, struct kperror *err)
+{
+	struct buf gitdir = BUF_INIT;
+	*out = NULL;
+	if (!cfg->tree_path || !*cfg->tree_path) {
+		buf_addf(&gitdir, "%s/linux/.git", cfg->cache_dir);
+		int there = util_exists(gitdir.data);
+		buf_release(&gitdir);
+		if (!there)
+			return 0;
+	}
+	return tree_open(out, cfg, NULL, NULL, err);
+}

@@ -39,6 +39,13 @@ int tree_open(struct tree **out, const struct config *cfg, tree_progress_fn prog
 /* Make the worktree hold 'commit' (only files that differ are rewritten). */
 int tree_checkout(struct tree *t, const git_oid *commit, struct kperror *err);
 void tree_free(struct tree *t);
+/* Find the commit 'hex' (full or abbreviated) in the tree: 0, or -1 if absent. */
+int tree_find_commit(git_oid *out, struct tree *t, const char *hex);
+/*
+ * Open the default or configured tree only if it is already there (no
+ * import).  Returns 0 and *out (NULL when there is no tree yet), or -1.
+ */
+int tree_open_existing(struct tree **out, const struct config *cfg, struct kperror *err);
 
 /* Fill 'err' from libgit2's last error, prefixed by 'what'; returns -1. */
 int tree_git_error(struct kperror *err, enum kperror_kind kind, const char *what);

@@ -16,12 +16,20 @@ int cmd_apply(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		return kperror_set(err, KPERROR_INPUT, "usage: kpipe apply SERIES...");
 	if (series_parse(&s, argv + 1, (size_t)argc - 1, err) < 0)
 		return -1;
+	for (size_t i = 0; i < s.nr; i++)
+		if (apply_check_revision(&s.revs[i], err) < 0)
+			goto out;
 	if (tree_open(&t, &ctx->cfg, ui_tree_progress, NULL, err) < 0)
 		goto out;
 	printf("base: %s\n", t->base_desc);
 	for (size_t i = 0; i < s.nr; i++) {
 		struct apply_result ar = { 0 };
-		if (apply_revision(&ar, t, &s.revs[i], err) < 0) {
+		struct buf why = BUF_INIT;
+		git_oid onto;
+		ui_revision_base(&onto, &why, t, &s.revs[i]);
+		printf("v%u: onto %s\n", s.revs[i].version, why.data);
+		buf_release(&why);
+		if (apply_revision(&ar, t, &s.revs[i], &onto, err) < 0) {
 			printf("v%u: FAILED: %s\n", s.revs[i].version, err->msg.data);
 			if (err->kind != KPERROR_INPUT)
 				goto out;

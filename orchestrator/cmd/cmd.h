@@ -12,6 +12,7 @@
 #include "../kperror.h"
 #include "../pipeline.h"
 #include "../results.h"
+#include "../series.h"
 
 struct cmd_ctx {
 	struct config cfg;       /* loaded by main() for commands that need it */
@@ -45,6 +46,12 @@ const char *ui_run_id(void);
  * in the tree.  KPERROR_INPUT if it is not there.
  */
 int ui_resolve_ref(git_oid *out, struct tree *t, const char *ref, struct kperror *err);
+/*
+ * The commit revision 'rev' is applied onto: its base-commit: when the
+ * tree has it, else the configured base.  'why' says which and why (for
+ * the user); t may be NULL when there is no tree yet.
+ */
+void ui_revision_base(git_oid *out, struct buf *why, struct tree *t, const struct revision *rev);
 /* Parse "--arch A" style options shared by build/boot/test; returns the arch. */
 const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kperror *err);
 

@@ -30,10 +30,15 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	}
 	if (series_parse(&s, argv + 1, (size_t)argc - 1, err) < 0)
 		return -1;
+	for (size_t i = 0; i < s.nr; i++)
+		if (apply_check_revision(&s.revs[i], err) < 0)
+			goto out;
 	ui_step("series: %zu revision%s of '%s'", s.nr, s.nr == 1 ? "" : "s", s.revs[s.nr - 1].title);
 	for (size_t i = 0; i < s.nr; i++)
 		printf("    v%u: %zu patch%s from %s\n", s.revs[i].version, s.revs[i].nr,
 		       s.revs[i].nr == 1 ? "" : "es", s.revs[i].source);
+	for (size_t i = 0; i < s.problems.nr; i++)
+		printf("    problem: %s\n", s.problems.v[i]);
 
 	ui_step("base tree");
 	double t0 = util_now();
@@ -54,8 +59,13 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		snprintf(rname, sizeof(rname), "v%u", rev->version);
 		ui_step("v%u: %s", rev->version, rev->title);
 
+		struct buf why = BUF_INIT;
+		git_oid onto;
+		ui_revision_base(&onto, &why, t, rev);
+		printf("[v%u] onto %s\n", rev->version, why.data);
+		buf_release(&why);
 		double a0 = util_now();
-		int applied = apply_revision(&ar, t, rev, err);
+		int applied = apply_revision(&ar, t, rev, &onto, err);
 		double apply_seconds = util_now() - a0;
 		if (applied == 0)
 			printf("[v%u] apply: %zu patch%s as %s in %s\n", rev->version, rev->nr,

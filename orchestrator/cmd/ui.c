@@ -200,3 +200,24 @@ const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kp
 	}
 	return wanted;
 }
+
+void ui_revision_base(git_oid *out, struct buf *why, struct tree *t, const struct revision *rev)
+{
+	buf_reset(why);
+	if (t)
+		git_oid_cpy(out, &t->base);
+	if (!rev->base_commit) {
+		buf_addf(why, "the configured base%s%s (the series names no base-commit)",
+			 t ? ": " : "", t ? t->base_desc : "");
+		return;
+	}
+	if (t && tree_find_commit(out, t, rev->base_commit) == 0) {
+		char hex[13];
+		git_oid_tostr(hex, sizeof(hex), out);
+		buf_addf(why, "base-commit %s from the series", hex);
+		return;
+	}
+	buf_addf(why, "the configured base%s%s: base-commit %.12s %s", t ? ": " : "",
+		 t ? t->base_desc : "", rev->base_commit,
+		 t ? "is not in the tree" : "cannot be checked before the tree is imported");
+}

@@ -1,5 +1,6 @@
 #include "harness.h"
 #include "apply.h"
+#include "series.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -16,12 +17,12 @@ TEST(author_and_date_parsing)
 	CHECK(apply_parse_author("nobody", &n, &e) < 0);
 	long long when;
 	int off;
-	CHECK(apply_parse_date("Thu, 12 Nov 2026 10:03:00 +0100", &when, &off) == 0);
+	CHECK(series_parse_date("Thu, 12 Nov 2026 10:03:00 +0100", &when, &off) == 0);
 	CHECK(off == 60);
 	CHECK(when == 1794474180LL);
-	CHECK(apply_parse_date("3 Nov 2026 09:00:01 -0530", &when, &off) == 0);
+	CHECK(series_parse_date("3 Nov 2026 09:00:01 -0530", &when, &off) == 0);
 	CHECK(off == -330);
-	CHECK(apply_parse_date("yesterday", &when, &off) < 0);
+	CHECK(series_parse_date("yesterday", &when, &off) < 0);
 	buf_release(&n);
 	buf_release(&e);
 }
@@ -93,7 +94,7 @@ TEST(apply_makes_commits_keeping_author_and_date)
 	if (!t)
 		return;
 	CHECK(parse_fixture(&s, "lore-thread.mbox") == 0);
-	CHECK(apply_revision(&ar, t, &s.revs[0], &err) == 0);
+	CHECK(apply_revision(&ar, t, &s.revs[0], NULL, &err) == 0);
 	CHECK_STR(ar.branch, "kpipe/mm-teach-greet-to-count/v3");
 	git_commit *c = NULL;
 	CHECK(git_commit_lookup(&c, t->repo, &ar.head) == 0);
@@ -131,14 +132,14 @@ TEST(apply_failure_names_patch_file_and_hunk_and_leaves_no_branch)
 		return;
 	int before = branch_count(t->repo);
 	CHECK(parse_fixture(&s, "stale-context.mbox") == 0);
-	CHECK(apply_revision(&ar, t, &s.revs[0], &err) < 0);
+	CHECK(apply_revision(&ar, t, &s.revs[0], NULL, &err) < 0);
 	CHECK(err.kind == KPERROR_INPUT);
 	CHECK_CONTAINS(err.msg.data, "patch 2/2 'greet: change a line that is not there' does not apply: hello.txt: hunk #1 '@@ -1,3 +1,3 @@' failed");
 	CHECK(branch_count(t->repo) == before);
 	series_release(&s);
 
 	CHECK(parse_fixture(&s, "other-tree.mbox") == 0);
-	CHECK(apply_revision(&ar, t, &s.revs[0], &err) < 0);
+	CHECK(apply_revision(&ar, t, &s.revs[0], NULL, &err) < 0);
 	CHECK_CONTAINS(err.msg.data, "patch 1/1 'drivers/foo: fix bar' does not apply: drivers/foo/bar.c");
 	CHECK(branch_count(t->repo) == before);
 	series_release(&s);

@@ -123,6 +123,91 @@ TEST(bad_input_is_named)
 	kperror_release(&err);
 }
 
+
+TEST(mime_quoted_printable_and_encoded_words)
+{
+	struct series s;
+	struct kperror err = KPERROR_INIT;
+	CHECK(parse1(&s, "qp.mbox", &err) == 0);
+	if (s.nr == 1 && s.revs[0].nr == 1) {
+		struct patch *p = &s.revs[0].patches[0];
+		CHECK_STR(p->subject, "greet: add a line for caf\xc3\xa9");
+		CHECK_STR(p->author, "J\xc3\xb6rg M\xc3\xbcller <jm@example.org>");
+		CHECK_CONTAINS(p->message, "Signed-off-by: J\xc3\xb6rg M\xc3\xbcller");
+		CHECK_CONTAINS(p->diff, "+end = 1 and a line that is long enough to be wrapped by a quoted-printable encoder, really long\n");
+	}
+	series_release(&s);
+	kperror_release(&err);
+}
+
+TEST(mime_base64_body_and_subject)
+{
+	struct series s;
+	struct kperror err = KPERROR_INIT;
+	CHECK(parse1(&s, "base64.mbox", &err) == 0);
+	if (s.nr == 1 && s.revs[0].nr == 1) {
+		CHECK(s.revs[0].version == 2);
+		CHECK_STR(s.revs[0].patches[0].subject, "greet: add a line");
+		CHECK(!strncmp(s.revs[0].patches[0].diff, "diff --git a/hello.txt", 22));
+	}
+	series_release(&s);
+	kperror_release(&err);
+}
+
+TEST(mime_multipart_attachment)
+{
+	struct series s;
+	struct kperror err = KPERROR_INIT;
+	CHECK(parse1(&s, "multipart.mbox", &err) == 0);
+	if (s.nr == 1 && s.revs[0].nr == 1)
+		CHECK_CONTAINS(s.revs[0].patches[0].diff, "+end = 1 and a line");
+	series_release(&s);
+	kperror_release(&err);
+}
+
+TEST(two_revisions_in_one_mbox_resend_and_base_commit)
+{
+	struct series s;
+	struct kperror err = KPERROR_INIT;
+	CHECK(parse1(&s, "two-revisions.mbox", &err) == 0);
+	CHECK(s.nr == 2);
+	if (s.nr == 2) {
+		CHECK(s.revs[0].version == 1 && s.revs[0].nr == 2);
+		CHECK(s.revs[1].version == 2 && s.revs[1].nr == 2);
+		CHECK_CONTAINS(s.revs[1].patches[1].diff, "+more (resent)");
+		CHECK_CONTAINS(s.revs[0].patches[1].diff, "+more\n");
+		CHECK_STR(s.revs[1].base_commit, "0123456789abcdef0123456789abcdef01234567");
+		CHECK(s.revs[0].base_commit == NULL);
+		CHECK_STR(s.revs[1].title, "greet: more lines");
+	}
+	CHECK(s.problems.nr == 1);
+	if (s.problems.nr == 1)
+		CHECK_CONTAINS(s.problems.v[0], "v2: patch 2/2 appears twice");
+	CHECK(s.skipped_mails == 2);
+	series_release(&s);
+	kperror_release(&err);
+}
+
+TEST(a_thousand_patches)
+{
+	struct buf m = BUF_INIT;
+	struct series s = SERIES_INIT;
+	struct kperror err = KPERROR_INIT;
+	for (int i = 1000; i >= 1; i--)
+		buf_addf(&m, "From x Mon Sep 17 00:00:00 2001\nFrom: A <a@b>\nSubject: [PATCH v5 %04d/1000] p%d\n"
+			     "Date: Tue, 3 Nov 2026 09:00:01 +0000\n\nm\n---\ndiff --git a/f%d b/f%d\n"
+			     "new file mode 100644\n--- /dev/null\n+++ b/f%d\n@@ -0,0 +1 @@\n+x\n\n", i, i, i, i, i);
+	CHECK(series_parse_buffer(&s, "big.mbox", m.data, m.len, &err) == 0);
+	CHECK(s.nr == 1 && s.revs[0].nr == 1000);
+	if (s.nr == 1 && s.revs[0].nr == 1000) {
+		CHECK(s.revs[0].patches[0].index == 1 && s.revs[0].patches[999].index == 1000);
+		CHECK_STR(s.revs[0].patches[41].subject, "p42");
+	}
+	series_release(&s);
+	buf_release(&m);
+	kperror_release(&err);
+}
+
 const struct unit_test series_tests[] = {
 	{ "series: subject prefixes", subject_prefixes },
 	{ "series: lore thread with cover, reply and folded subject", lore_thread_with_cover_reply_and_folded_subject },
@@ -130,5 +215,10 @@ const struct unit_test series_tests[] = {
 	{ "series: directory of .patch files", directory_of_patches },
 	{ "series: several files are revisions in order", several_files_are_revisions_in_order },
 	{ "series: bad input is named", bad_input_is_named },
+	{ "series: MIME quoted-printable and encoded words", mime_quoted_printable_and_encoded_words },
+	{ "series: MIME base64 body and subject", mime_base64_body_and_subject },
+	{ "series: MIME multipart attachment", mime_multipart_attachment },
+	{ "series: two revisions in one mbox, RESEND, base-commit", two_revisions_in_one_mbox_resend_and_base_commit },
+	{ "series: a thousand patches", a_thousand_patches },
 	{ NULL, NULL },
 };

@@ -88,6 +88,9 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "branch", c->branch);
 	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "baseline", c->baseline);
+	buf_addf(b, ",\n%s  \"regressions\": %d", indent, c->regressions);
+	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "verdict", results_cell_verdict_name(c->verdict));
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "detail", c->detail);
@@ -107,7 +110,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 		json_str(b, "name", t->name);
 		buf_adds(b, ", ");
 		json_str(b, "verdict", results_test_verdict_name(t->verdict));
-		buf_addf(b, ", \"exit_code\": %d, \"seconds\": %.2f, ", t->exit_code, t->seconds);
+		buf_addf(b, ", \"exit_code\": %d, \"seconds\": %.2f, \"preexisting\": %s, ",
+			 t->exit_code, t->seconds, t->preexisting ? "true" : "false");
 		json_str(b, "reason", t->reason);
 		buf_adds(b, ", \"cases\": [");
 		for (size_t k = 0; k < t->ktap.nr; k++) {
@@ -125,7 +129,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	for (size_t i = 0; i < c->splats.nr; i++) {
 		buf_addf(b, "%s\n%s    {", i ? "," : "", indent);
 		json_str(b, "title", c->splats.v[i].title);
-		buf_addf(b, ", \"count\": %u, ", c->splats.v[i].count);
+		buf_addf(b, ", \"count\": %u, \"preexisting\": %s, ", c->splats.v[i].count,
+			 c->splats.v[i].preexisting ? "true" : "false");
 		json_str(b, "report", c->splats.v[i].report);
 		buf_adds(b, "}");
 	}
@@ -162,7 +167,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	buf_adds(&json, "{\n  ");
 	json_str(&json, "title", title);
 	buf_adds(&json, ",\n  \"cells\": [\n");
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL | test REV ARCH NAME VERDICT SECONDS REASON | splat REV ARCH COUNT TITLE\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE | test REV ARCH NAME VERDICT SECONDS REASON | splat REV ARCH COUNT TITLE\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -173,6 +178,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 		tsv_field(&tsv, results_cell_verdict_name(c->verdict));
 		tsv_field(&tsv, c->commit ? c->commit : "-");
 		tsv_field(&tsv, c->detail ? c->detail : "");
+		tsv_field(&tsv, c->baseline ? c->baseline : "-");
 		buf_addch(&tsv, '\n');
 		for (size_t t = 0; t < c->nr_tests; t++) {
 			char secs[32];
@@ -262,6 +268,7 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 				c->verdict = v < 0 ? CELL_INFRA : (enum cell_verdict)v;
 				c->commit = strcmp(f[4], "-") ? strdup(f[4]) : NULL;
 				c->detail = *f[5] ? strdup(f[5]) : NULL;
+				c->baseline = nf >= 7 && strcmp(f[6], "-") ? strdup(f[6]) : NULL;
 			} else if (!strcmp(f[0], "test") && nf >= 7 && c) {
 				c->tests = realloc(c->tests, (c->nr_tests + 1) * sizeof(*c->tests));
 				struct test_result *t = &c->tests[c->nr_tests++];
@@ -299,6 +306,98 @@ fail:
 	return -1;
 }
 
+int results_test_failed(const struct test_result *t)
+{
+	return t->verdict == TEST_FAIL || t->verdict == TEST_TIMEOUT || t->verdict == TEST_LOST;
+}
+
+static const struct test_result *find_test(const struct cell *c, const char *name)
+{
+	for (size_t i = 0; i < c->nr_tests; i++)
+		if (!strcmp(c->tests[i].name, name))
+			return &c->tests[i];
+	return NULL;
+}
+
+static int has_splat(const struct cell *c, const char *title)
+{
+	for (size_t i = 0; i < c->splats.nr; i++)
+		if (!strcmp(c->splats.v[i].title, title))
+			return 1;
+	return 0;
+}
+
+static int cell_broken(const struct cell *c)
+{
+	return c->verdict == CELL_BUILD_FAILED || c->verdict == CELL_BOOT_FAILED;
+}
+
+void results_compare(struct cell *cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct cell *c = &cells[i];
+		const struct cell *base = NULL;
+		for (size_t k = 0; c->baseline && k < n; k++)
+			if (k != i && !strcmp(cells[k].revision, c->baseline) &&
+			    !strcmp(cells[k].arch, c->arch))
+				base = &cells[k];
+		c->regressions = 0;
+		if (cell_broken(c) && !(base && base->verdict == c->verdict))
+			c->regressions++;
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			struct test_result *r = &c->tests[t];
+			const struct test_result *b = base ? find_test(base, r->name) : NULL;
+			r->preexisting = results_test_failed(r) && b && results_test_failed(b);
+			if (results_test_failed(r) && !r->preexisting)
+				c->regressions++;
+		}
+		for (size_t s = 0; s < c->splats.nr; s++) {
+			c->splats.v[s].preexisting = base && has_splat(base, c->splats.v[s].title);
+			if (!c->splats.v[s].preexisting)
+				c->regressions++;
+		}
+	}
+}
+
+void results_changes(struct strvec *out, const struct cell *cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i], *prev = NULL;
+		if (c->revision[0] != 'v')
+			continue;
+		for (size_t k = 0; k < i; k++)
+			if (cells[k].revision[0] == 'v' && !strcmp(cells[k].arch, c->arch))
+				prev = &cells[k];
+		if (!prev)
+			continue;
+		if (cell_broken(prev) != cell_broken(c) || prev->verdict == CELL_APPLY_FAILED ||
+		    c->verdict == CELL_APPLY_FAILED) {
+			if (prev->verdict != c->verdict)
+				strvec_pushf(out, "%s %s: %s (was %s in %s)", c->revision, c->arch,
+					     results_cell_verdict_name(c->verdict),
+					     results_cell_verdict_name(prev->verdict), prev->revision);
+		}
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			const struct test_result *r = &c->tests[t], *p = find_test(prev, r->name);
+			if (!p)
+				strvec_pushf(out, "%s %s: new test: %s (%s)", c->revision, c->arch, r->name,
+					     results_test_verdict_name(r->verdict));
+			else if (results_test_failed(p) && !results_test_failed(r))
+				strvec_pushf(out, "%s %s: fixed: %s", c->revision, c->arch, r->name);
+			else if (!results_test_failed(p) && results_test_failed(r))
+				strvec_pushf(out, "%s %s: new failure: %s", c->revision, c->arch, r->name);
+		}
+		for (size_t s = 0; s < c->splats.nr; s++)
+			if (!has_splat(prev, c->splats.v[s].title))
+				strvec_pushf(out, "%s %s: new splat: %s", c->revision, c->arch,
+					     c->splats.v[s].title);
+		for (size_t s = 0; s < prev->splats.nr; s++)
+			if (!has_splat(c, prev->splats.v[s].title))
+				strvec_pushf(out, "%s %s: splat gone: %s", c->revision, c->arch,
+					     prev->splats.v[s].title);
+	}
+}
+
 void results_set_detail(struct cell *c, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
@@ -317,6 +416,7 @@ void results_cell_release(struct cell *c)
 	free(c->dir);
 	free(c->commit);
 	free(c->branch);
+	free(c->baseline);
 	free(c->detail);
 	for (size_t i = 0; i < c->nr_tests; i++) {
 		free(c->tests[i].name);

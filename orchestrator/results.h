@@ -27,6 +27,7 @@ struct test_result {
 	double seconds;
 	char *reason;     /* skip reason or what failed (owned, may be NULL) */
 	struct ktap ktap;
+	int preexisting;  /* fails on the baseline too (set by results_compare) */
 };
 
 enum cell_verdict {
@@ -47,6 +48,7 @@ struct cell {
 	char *dir;        /* this cell's results directory */
 	char *commit;     /* hex id of the tested commit, or NULL */
 	char *branch;
+	char *baseline;   /* the revision name of this cell's baseline ("base"), or NULL */
 	enum cell_verdict verdict;
 	char *detail;     /* one line: why it failed (owned, may be NULL) */
 	struct test_result *tests;
@@ -54,6 +56,7 @@ struct cell {
 	struct splat_list splats;
 	struct strvec missing_options;
 	double seconds[STAGE_NR];
+	int regressions;  /* what fails here but not on the baseline (results_compare) */
 };
 
 const char *results_cell_verdict_name(enum cell_verdict v);
@@ -74,6 +77,21 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 			  size_t n, struct kperror *err);
 /* Read summary.tsv back into cells (tests and verdicts; no KTAP detail). */
 int results_load_summary(struct cell **out, size_t *n, const char *run_dir, struct kperror *err);
+
+/* 1 if the test result is a failure (fail, timeout, lost). */
+int results_test_failed(const struct test_result *t);
+/*
+ * Compare every cell with its baseline cell (same arch, revision named by
+ * cell->baseline): mark tests and splats the baseline has too as
+ * pre-existing and count the rest in cell->regressions.  A cell with no
+ * baseline counts every failure.
+ */
+void results_compare(struct cell *cells, size_t n);
+/*
+ * What changed from one revision to the next on the same arch, one line
+ * each ("v2 x86_64: fixed: uffd_wp_zap_shmem"), appended to 'out'.
+ */
+void results_changes(struct strvec *out, const struct cell *cells, size_t n);
 
 void results_set_detail(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void results_cell_release(struct cell *c);

@@ -14,6 +14,7 @@ struct splat {
 	char *title;
 	unsigned count;
 	char *report;   /* the first report's lines (owned) */
+	int preexisting; /* seen on the baseline too (set by the caller) */
 };
 
 struct splat_list {

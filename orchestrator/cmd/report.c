@@ -20,6 +20,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		buf_release(&dir);
 		return -1;
 	}
+	results_compare(cells, n);
 	ui_print_matrix(cells, n);
 	printf("results: %s\n", dir.data);
 	int ret = ui_exit_code(cells, n);

@@ -1,6 +1,7 @@
 /* kpipe run SERIES...: every revision of a series, applied, built, booted, tested. */
 #include "cmd.h"
 #include "../apply.h"
+#include "../baseline.h"
 #include "../series.h"
 #include "../proc.h"
 #include "../util.h"
@@ -10,7 +11,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] = "usage: kpipe run [-c FILE] SERIES...\n"
+/* Load the baseline from the cache, or test the base and cache it. */
+static int run_baseline(struct pipeline *p, struct cell *c, const git_oid *base,
+			const char *run_dir, struct kperror *err)
+{
+	struct strvec tests = STRVEC_INIT;
+	struct buf key = BUF_INIT;
+	int ret = -1;
+	if (results_make_cell_dir(c, run_dir, err) < 0 ||
+	    pipeline_guest_tests(&tests, p, c->arch, err) < 0 ||
+	    baseline_key(&key, base, c->arch, p->cfg, &tests, err) < 0)
+		goto out;
+	int found = baseline_load(c, p->cfg->cache_dir, key.data, err);
+	if (found < 0)
+		goto out;
+	if (found) {
+		printf("[base %s] baseline: %s, cached (%s)\n", c->arch,
+		       results_cell_verdict_name(c->verdict), key.data);
+		results_write_cell(c, err);
+		ret = 0;
+		goto out;
+	}
+	printf("[base %s] baseline: not cached yet (%s): testing the unpatched base\n", c->arch, key.data);
+	if (pipeline_run_cell(p, c, base, err) < 0)
+		goto out;
+	if (baseline_store(c, p->cfg->cache_dir, key.data, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	strvec_clear(&tests);
+	buf_release(&key);
+	return ret;
+}
+
+static const char usage[] = "usage: kpipe run [--no-baseline] SERIES...\n"
+	"  --no-baseline: do not test the unpatched base (failures cannot be told\n"
+	"                 apart from pre-existing ones)\n"
 	"  SERIES: an mbox (git format-patch, b4), a .patch file or a directory of them;\n"
 	"  give several, one per revision (v1.mbox v2.mbox ...).\n";
 
@@ -24,11 +60,28 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	int ret = -1;
 	double start = util_now();
 
-	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(usage, argc < 2 ? stderr : stdout);
-		return argc < 2 ? kperror_set(err, KPERROR_INPUT, "run: no series given") : 0;
+	static const struct option opts[] = {
+		{ "no-baseline", no_argument, NULL, 'B' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int o, with_baseline = 1;
+	optind = 1;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (o == 'B') {
+			with_baseline = 0;
+		} else if (o == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		} else {
+			return kperror_set(err, KPERROR_INPUT, "%s", usage);
+		}
 	}
-	if (series_parse(&s, argv + 1, (size_t)argc - 1, err) < 0)
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return kperror_set(err, KPERROR_INPUT, "run: no series given");
+	}
+	if (series_parse(&s, argv + optind, (size_t)(argc - optind), err) < 0)
 		return -1;
 	for (size_t i = 0; i < s.nr; i++)
 		if (apply_check_revision(&s.revs[i], err) < 0)
@@ -50,8 +103,29 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	ui_step("results in %s", run_dir);
 
 	struct pipeline p = { &ctx->cfg, t, ui_run_id(), &ui_pipeline };
-	cells = calloc(s.nr * ctx->cfg.arches.nr, sizeof(*cells));
+	cells = calloc((s.nr + 1) * ctx->cfg.arches.nr, sizeof(*cells));
 	int stop = 0;
+
+	/* the unpatched base, once per base/arch/config/tests: cached */
+	git_oid base_oid;
+	struct buf why = BUF_INIT;
+	ui_revision_base(&base_oid, &why, t, &s.revs[0]);
+	buf_release(&why);
+	for (size_t a = 0; with_baseline && a < ctx->cfg.arches.nr && !stop; a++) {
+		struct cell *c = &cells[ncells++];
+		c->revision = strdup("base");
+		c->arch = strdup(ctx->cfg.arches.v[a]);
+		c->verdict = CELL_NOT_RUN;
+		char hex[GIT_OID_HEXSZ + 1];
+		git_oid_tostr(hex, sizeof(hex), &base_oid);
+		c->commit = strdup(hex);
+		if (run_baseline(&p, c, &base_oid, run_dir, err) < 0) {
+			printf("%s: %s\n", err->kind == KPERROR_INTERRUPTED ? "interrupted" : "error",
+			       err->msg.data);
+			stop = 1;
+		}
+		kperror_clear(err);
+	}
 	for (size_t r = 0; r < s.nr && !stop; r++) {
 		struct revision *rev = &s.revs[r];
 		struct apply_result ar = { 0 };
@@ -78,6 +152,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			c->arch = strdup(ctx->cfg.arches.v[a]);
 			c->verdict = CELL_NOT_RUN;
 			c->seconds[STAGE_APPLY] = apply_seconds;
+			if (with_baseline && git_oid_equal(&onto, &base_oid))
+				c->baseline = strdup("base");
 			if (results_make_cell_dir(c, run_dir, err) < 0) {
 				stop = 1;
 				break;
@@ -106,6 +182,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	if (results_write_summary(run_dir, s.revs[s.nr - 1].title, cells, ncells, &serr) < 0)
 		fprintf(stderr, "kpipe: %s\n", serr.msg.data);
 	kperror_release(&serr);
+	results_compare(cells, ncells);
 	ui_print_matrix(cells, ncells);
 	printf("results: %s (%s)\n", run_dir, util_duration(util_now() - start));
 	ret = ui_exit_code(cells, ncells);

@@ -14,6 +14,7 @@ int cmd_test(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	struct kperror serr = KPERROR_INIT;
 	results_write_summary(s.run_dir, s.cell.revision, &s.cell, 1, &serr);
 	kperror_release(&serr);
+	results_compare(&s.cell, 1);
 	ui_print_matrix(&s.cell, 1);
 	printf("results: %s\n", s.run_dir);
 	ret = ui_exit_code(&s.cell, 1);

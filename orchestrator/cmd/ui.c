@@ -69,19 +69,31 @@ void ui_step(const char *fmt, ...)
 	fflush(stdout);
 }
 
+/* A failure the baseline has too is shown in lower case with "(base)". */
 static const char *test_cell(const struct cell *c, const char *name)
 {
 	for (size_t i = 0; i < c->nr_tests; i++)
 		if (!strcmp(c->tests[i].name, name)) {
+			int pre = c->tests[i].preexisting;
 			switch (c->tests[i].verdict) {
 			case TEST_PASS: return "pass";
 			case TEST_SKIP: return "skip";
-			case TEST_FAIL: return "FAIL";
-			case TEST_TIMEOUT: return "TIMEOUT";
-			case TEST_LOST: return "LOST";
+			case TEST_FAIL: return pre ? "fail (base)" : "FAIL";
+			case TEST_TIMEOUT: return pre ? "timeout (base)" : "TIMEOUT";
+			case TEST_LOST: return pre ? "lost (base)" : "LOST";
 			}
 		}
 	return "-";
+}
+
+/* 1 if another cell names cell i as its baseline. */
+static int is_baseline(const struct cell *cells, size_t n, size_t i)
+{
+	for (size_t k = 0; k < n; k++)
+		if (k != i && cells[k].baseline && !strcmp(cells[k].baseline, cells[i].revision) &&
+		    !strcmp(cells[k].arch, cells[i].arch))
+			return 1;
+	return 0;
 }
 
 void ui_print_matrix(const struct cell *cells, size_t n)
@@ -112,9 +124,15 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		char s[16];
 		unsigned total = 0;
-		for (size_t k = 0; k < cells[i].splats.nr; k++)
+		unsigned pre = 0;
+		for (size_t k = 0; k < cells[i].splats.nr; k++) {
 			total += cells[i].splats.v[k].count;
-		snprintf(s, sizeof(s), "%u", total);
+			pre += cells[i].splats.v[k].preexisting ? cells[i].splats.v[k].count : 0;
+		}
+		if (pre && pre == total)
+			snprintf(s, sizeof(s), "%u (base)", total);
+		else
+			snprintf(s, sizeof(s), "%u", total);
 		printf("  %-14s", total ? s : "-");
 	}
 	putchar('\n');
@@ -123,8 +141,13 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 		const char *v = results_cell_verdict_name(cells[i].verdict);
 		char up[32];
 		size_t k = 0;
+		/* upper case: a regression; a revision failing only as its base does is "pre-existing" */
+		int loud = cells[i].verdict != CELL_PASS &&
+			   (cells[i].regressions || cells[i].verdict >= CELL_APPLY_FAILED);
+		if (cells[i].baseline && cells[i].verdict != CELL_PASS && !loud)
+			v = "pre-existing";
 		for (; v[k] && k < sizeof(up) - 1; k++)
-			up[k] = cells[i].verdict == CELL_PASS ? v[k] : (char)(v[k] >= 'a' && v[k] <= 'z' ? v[k] - 32 : v[k]);
+			up[k] = !loud ? v[k] : (char)(v[k] >= 'a' && v[k] <= 'z' ? v[k] - 32 : v[k]);
 		up[k] = '\0';
 		printf("  %-14s", up);
 	}
@@ -134,13 +157,20 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 		if (c->detail)
 			printf("%s/%s: %s\n", c->revision, c->arch, c->detail);
 		for (size_t k = 0; k < c->splats.nr; k++)
-			printf("%s/%s: splat: %s (x%u)\n", c->revision, c->arch, c->splats.v[k].title,
-			       c->splats.v[k].count);
+			printf("%s/%s: splat: %s (x%u)%s\n", c->revision, c->arch, c->splats.v[k].title,
+			       c->splats.v[k].count, c->splats.v[k].preexisting ? " (also on the base)" : "");
 		for (size_t t = 0; t < c->nr_tests; t++)
 			if (c->tests[t].verdict == TEST_SKIP)
 				printf("%s/%s: %s skipped: %s\n", c->revision, c->arch, c->tests[t].name,
 				       c->tests[t].reason ? c->tests[t].reason : "");
 	}
+	struct strvec changes = STRVEC_INIT;
+	results_changes(&changes, cells, n);
+	if (changes.nr)
+		printf("\nchanges between revisions:\n");
+	for (size_t i = 0; i < changes.nr; i++)
+		printf("  %s\n", changes.v[i]);
+	strvec_clear(&changes);
 	strvec_clear(&names);
 	fflush(stdout);
 }
@@ -152,7 +182,10 @@ int ui_exit_code(const struct cell *cells, size_t n)
 		int c = 0;
 		switch (cells[i].verdict) {
 		case CELL_PASS: c = 0; break;
-		case CELL_FAIL: case CELL_BUILD_FAILED: case CELL_BOOT_FAILED: c = 1; break;
+		case CELL_FAIL: case CELL_BUILD_FAILED: case CELL_BOOT_FAILED:
+			/* the base's own failures are not the series' regressions */
+			c = !is_baseline(cells, n, i) && cells[i].regressions > 0;
+			break;
 		case CELL_APPLY_FAILED: c = 2; break;
 		case CELL_INFRA: case CELL_NOT_RUN: c = 3; break;
 		}

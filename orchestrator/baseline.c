@@ -1,0 +1,170 @@
+#include "baseline.h"
+#include "proc.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void fnv(uint64_t *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= 0x100000001b3ULL;
+	}
+	*h ^= 0xff; /* separate the pieces */
+	*h *= 0x100000001b3ULL;
+}
+
+static int fnv_file(uint64_t *h, const char *path, struct kperror *err)
+{
+	struct buf b = BUF_INIT;
+	int e = buf_read_file(&b, path);
+	if (e < 0) {
+		buf_release(&b);
+		return kperror_errno(err, KPERROR_INFRA, e, "cannot read '%s'", path);
+	}
+	fnv(h, b.data, b.len);
+	buf_release(&b);
+	return 0;
+}
+
+int baseline_key(struct buf *out, const git_oid *base, const char *arch,
+		 const struct config *cfg, const struct strvec *tests, struct kperror *err)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	struct buf path = BUF_INIT;
+	int ret = -1;
+
+	git_oid_tostr(hex, sizeof(hex), base);
+	fnv(&h, hex, strlen(hex));
+	fnv(&h, arch, strlen(arch));
+	fnv(&h, cfg->vm_cmdline ? cfg->vm_cmdline : "", cfg->vm_cmdline ? strlen(cfg->vm_cmdline) : 0);
+	for (size_t i = 0; i <= cfg->fragments.nr; i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/kconfigs/%s.config", cfg->data_dir,
+			 i < cfg->fragments.nr ? cfg->fragments.v[i] : arch);
+		if (fnv_file(&h, path.data, err) < 0)
+			goto out;
+	}
+	const char *image_files[] = { "images/init", "images/build-initramfs" };
+	for (size_t i = 0; i < 2; i++) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", cfg->data_dir, image_files[i]);
+		if (fnv_file(&h, path.data, err) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < tests->nr; i++) {
+		fnv(&h, tests->v[i], strlen(tests->v[i]));
+		if (fnv_file(&h, tests->v[i], err) < 0)
+			goto out;
+	}
+	buf_addf(out, "%.12s-%s-%016llx", hex, arch, (unsigned long long)h);
+	ret = 0;
+out:
+	buf_release(&path);
+	return ret;
+}
+
+static int copy_dir(const char *from, const char *to, struct kperror *err)
+{
+	struct proc p = PROC_INIT;
+	struct buf src = BUF_INIT, out = BUF_INIT;
+	int ret = -1;
+	int e = util_mkdir_p(to, 0755);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", to);
+		goto done;
+	}
+	buf_addf(&src, "%s/.", from);
+	strvec_pushl(&p.argv, "cp", "-a", src.data, to, NULL);
+	p.out = &out;
+	if (proc_run(&p, err) < 0)
+		goto done;
+	if (p.exit_code) {
+		buf_rtrim(&out);
+		kperror_set(err, KPERROR_INFRA, "cannot copy '%s' to '%s': %s", from, to, out.data);
+		goto done;
+	}
+	ret = 0;
+done:
+	proc_release(&p);
+	buf_release(&src);
+	buf_release(&out);
+	return ret;
+}
+
+int baseline_load(struct cell *out, const char *cache_dir, const char *key, struct kperror *err)
+{
+	struct buf dir = BUF_INIT, cell_dir = BUF_INIT;
+	struct cell *cells = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	buf_addf(&dir, "%s/baselines/%s", cache_dir, key);
+	buf_addf(&cell_dir, "%s/cell", dir.data);
+	if (!util_exists(cell_dir.data))
+		goto out;
+	if (results_load_summary(&cells, &n, dir.data, err) < 0 || n != 1) {
+		ret = n != 1 && !err->msg.len ? kperror_set(err, KPERROR_INFRA, "broken baseline '%s'", dir.data) : -1;
+		goto out;
+	}
+	if (copy_dir(cell_dir.data, out->dir, err) < 0) {
+		ret = -1;
+		goto out;
+	}
+	out->verdict = cells[0].verdict;
+	free(out->commit);
+	out->commit = cells[0].commit;
+	cells[0].commit = NULL;
+	free(out->detail);
+	out->detail = cells[0].detail;
+	cells[0].detail = NULL;
+	out->tests = cells[0].tests;
+	out->nr_tests = cells[0].nr_tests;
+	cells[0].tests = NULL;
+	cells[0].nr_tests = 0;
+	out->splats = cells[0].splats;
+	cells[0].splats.v = NULL;
+	cells[0].splats.nr = 0;
+	ret = 1;
+out:
+	for (size_t i = 0; i < n; i++)
+		results_cell_release(&cells[i]);
+	free(cells);
+	buf_release(&dir);
+	buf_release(&cell_dir);
+	return ret;
+}
+
+int baseline_store(const struct cell *c, const char *cache_dir, const char *key,
+		   struct kperror *err)
+{
+	struct buf dir = BUF_INIT, tmp = BUF_INIT, cell_dir = BUF_INIT;
+	int ret = -1;
+	if (c->verdict == CELL_INFRA || c->verdict == CELL_NOT_RUN || c->verdict == CELL_APPLY_FAILED)
+		return 0; /* no verdict about the kernel: nothing to reuse */
+	buf_addf(&dir, "%s/baselines/%s", cache_dir, key);
+	buf_addf(&tmp, "%s.tmp", dir.data);
+	buf_addf(&cell_dir, "%s/cell", tmp.data);
+	util_rm_rf(tmp.data);
+	if (copy_dir(c->dir, cell_dir.data, err) < 0 ||
+	    results_write_summary(tmp.data, "baseline", c, 1, err) < 0)
+		goto out;
+	util_rm_rf(dir.data);
+	if (rename(tmp.data, dir.data) < 0) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot store baseline '%s'", dir.data);
+		goto out;
+	}
+	ret = 0;
+out:
+	util_rm_rf(tmp.data);
+	buf_release(&dir);
+	buf_release(&tmp);
+	buf_release(&cell_dir);
+	return ret;
+}

@@ -1,0 +1,34 @@
+/*
+ * baseline: the unpatched base's results, cached so a base is built,
+ * booted and tested once per base commit, arch, kernel configuration,
+ * guest image and test set, and reused by every later run that would
+ * test the same thing.  Stored under <cache>/baselines/<key>/: the cell's
+ * directory (logs, outputs) and a one-cell summary.tsv.
+ */
+#ifndef KPIPE_BASELINE_H
+#define KPIPE_BASELINE_H
+
+#include <git2.h>
+
+#include "config.h"
+#include "kperror.h"
+#include "results.h"
+
+/*
+ * The cache key for 'base' on 'arch' with these test binaries: the base
+ * commit, the kconfig fragments' contents, the guest image's sources, the
+ * kernel command line and each test binary's contents.
+ */
+int baseline_key(struct buf *out, const git_oid *base, const char *arch,
+		 const struct config *cfg, const struct strvec *tests, struct kperror *err);
+/*
+ * Load a cached baseline into *out (its dir must already be made: the
+ * cached files are copied into it).  Returns 1 if found, 0 if not, -1
+ * with 'err' on a broken cache entry.
+ */
+int baseline_load(struct cell *out, const char *cache_dir, const char *key, struct kperror *err);
+/* Store 'c' (a finished baseline cell with a real verdict) under 'key'. */
+int baseline_store(const struct cell *c, const char *cache_dir, const char *key,
+		   struct kperror *err);
+
+#endif

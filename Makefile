@@ -21,7 +21,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=build/%.o)
 CMD_OBJS := $(CMD_SRCS:%.c=build/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 
-.PHONY: all deps run check unit-tests guest-tests bench clean
+.PHONY: all deps run check unit-tests guest-tests bench clean fuzz
 all: kpipe
 
 deps:
@@ -40,6 +40,22 @@ build/unit-tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
 	$(Q)$(CC) $(CFLAGS) $(DEPS_CFLAGS) -Iorchestrator -o $@ $(UNIT_SRCS) $(LIB_OBJS) $(DEPS_LIBS)
 
+# The mbox parser under libFuzzer with ASan and UBSan (clang).
+FUZZ_SRCS := orchestrator/series.c orchestrator/mime.c orchestrator/buf.c \
+	orchestrator/strvec.c orchestrator/kperror.c orchestrator/util.c
+FUZZ_SECONDS ?= 300
+build/fuzz-series: tests/fuzz/fuzz_series.c $(FUZZ_SRCS) $(wildcard orchestrator/*.h)
+	@mkdir -p build
+	@[ "$(V)" = 1 ] || echo "  FUZZ    $@"
+	$(Q)clang -g -O1 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+		-fno-sanitize-recover=undefined -Iorchestrator -o $@ tests/fuzz/fuzz_series.c $(FUZZ_SRCS)
+
+fuzz: build/fuzz-series
+	@mkdir -p build/fuzz-new
+	build/fuzz-series -max_total_time=$(FUZZ_SECONDS) -max_len=65536 build/fuzz-new \
+		tests/fuzz/corpus tests/fixtures/series
+	build/fuzz-series -merge=1 tests/fuzz/corpus build/fuzz-new
+
 guest-tests:
 	$(Q)$(MAKE) -s -C guest-tests ARCH=x86_64
 
@@ -51,7 +67,7 @@ run: deps
 	rc=$$?; [ $$rc -le 1 ] || exit $$rc; echo "kpipe exit code: $$rc (1 = a revision failed, as v1 should)"
 
 check: deps
-	$(Q)$(MAKE) -s kpipe build/unit-tests guest-tests
+	$(Q)$(MAKE) -s kpipe build/unit-tests build/fuzz-series guest-tests
 	$(Q)tests/run
 
 bench: deps

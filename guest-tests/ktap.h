@@ -19,6 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+/* The test's name in whole-program results: its source file. */
+#define KTAP_TEST_NAME __BASE_FILE__
+
 #define KSFT_PASS 0
 #define KSFT_FAIL 1
 #define KSFT_SKIP 4
@@ -92,7 +95,7 @@ static inline void __attribute__((noreturn)) ktap_exit_skip(const char *fmt, ...
 	va_end(ap);
 	if (!ktap_nr)
 		ktap_set_plan(1);
-	printf("ok %u %s # SKIP %s\n", ++ktap_nr, program_invocation_short_name, reason);
+	printf("ok %u %s # SKIP %s\n", ++ktap_nr, KTAP_TEST_NAME, reason);
 	fflush(stdout);
 	exit(KSFT_SKIP);
 }
@@ -105,7 +108,7 @@ static inline void __attribute__((noreturn)) ktap_exit_fail_msg(const char *fmt,
 	vprintf(fmt, ap);
 	va_end(ap);
 	printf("\n");
-	printf("not ok %u %s: setup failed\n", ++ktap_nr, program_invocation_short_name);
+	printf("not ok %u %s: setup failed\n", ++ktap_nr, KTAP_TEST_NAME);
 	fflush(stdout);
 	exit(KSFT_FAIL);
 }

@@ -95,8 +95,12 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "detail", c->detail);
 	buf_addf(b, ",\n%s  \"seconds\": {", indent);
-	for (int s = 0; s < STAGE_NR; s++)
+	double total = 0;
+	for (int s = 0; s < STAGE_NR; s++) {
 		buf_addf(b, "%s\"%s\": %.1f", s ? ", " : "", stage_names[s], c->seconds[s]);
+		total += c->seconds[s];
+	}
+	buf_addf(b, ", \"total\": %.1f", total);
 	buf_addf(b, "},\n%s  \"missing_options\": [", indent);
 	for (size_t i = 0; i < c->missing_options.nr; i++) {
 		buf_adds(b, i ? ", \"" : "\"");

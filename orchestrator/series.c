@@ -19,6 +19,16 @@ struct mail {
 	unsigned line;
 };
 
+static void mail_init(struct mail *m, unsigned line)
+{
+	memset(m, 0, sizeof(*m));
+	buf_init(&m->from);
+	buf_init(&m->subject);
+	buf_init(&m->date);
+	buf_init(&m->body);
+	m->line = line;
+}
+
 static void mail_release(struct mail *m)
 {
 	buf_release(&m->from);
@@ -194,8 +204,7 @@ static int split_mails(struct mail **out, size_t *nr, const char *file,
 					   file);
 		mails = calloc(1, sizeof(*mails));
 		n = 1;
-		mails[0].line = 1;
-		buf_init(&mails[0].body);
+		mail_init(&mails[0], 1);
 		buf_add(&mails[0].body, p, (size_t)(end - p));
 		*out = mails;
 		*nr = n;
@@ -210,12 +219,7 @@ static int split_mails(struct mail **out, size_t *nr, const char *file,
 		    looks_like_from_line(p, len)) {
 			mails = realloc(mails, (n + 1) * sizeof(*mails));
 			cur = &mails[n++];
-			memset(cur, 0, sizeof(*cur));
-			buf_init(&cur->from);
-			buf_init(&cur->subject);
-			buf_init(&cur->date);
-			buf_init(&cur->body);
-			cur->line = line;
+			mail_init(cur, line);
 		} else if (cur) {
 			/* mboxrd: ">From " inside a body stands for "From " */
 			const char *q = p;
@@ -328,8 +332,8 @@ static void mail_text(struct buf *out, const char *hdr, size_t hdr_len, const ch
 		const char *next = strstr(start, delim.data);
 		const char *end = next ? next : start + strlen(start);
 		const char *phdr_end = strstr(start, "\n\n");
-		if (!phdr_end || phdr_end > end)
-			break;
+		if (!phdr_end || phdr_end + 2 > end)
+			break; /* no blank line ends this part's headers */
 		struct buf pcte = BUF_INIT, pctype = BUF_INIT;
 		header_value(&pcte, start, (size_t)(phdr_end - start) + 1, "Content-Transfer-Encoding");
 		header_value(&pctype, start, (size_t)(phdr_end - start) + 1, "Content-Type");

@@ -184,6 +184,14 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	kperror_release(&serr);
 	results_compare(cells, ncells);
 	ui_print_matrix(cells, ncells);
+	/* what each revision cost; after the first, the incremental cost */
+	printf("time per revision:");
+	for (size_t i = 0; i < ncells; i++) {
+		double total = 0;
+		for (int st = 0; st < STAGE_NR; st++)
+			total += cells[i].seconds[st];
+		printf(" %s %.1fs%s", cells[i].revision, total, i + 1 < ncells ? "," : "\n");
+	}
 	printf("results: %s (%s)\n", run_dir, util_duration(util_now() - start));
 	ret = ui_exit_code(cells, ncells);
 	if (stop && ret < 3)

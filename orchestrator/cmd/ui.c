@@ -70,11 +70,13 @@ void ui_step(const char *fmt, ...)
 }
 
 /* A failure the baseline has too is shown in lower case with "(base)". */
-static const char *test_cell(const struct cell *c, const char *name)
+static const char *test_cell(const struct cell *c, const char *name, int baseline)
 {
 	for (size_t i = 0; i < c->nr_tests; i++)
 		if (!strcmp(c->tests[i].name, name)) {
 			int pre = c->tests[i].preexisting;
+			if (baseline)
+				return results_test_verdict_name(c->tests[i].verdict);
 			switch (c->tests[i].verdict) {
 			case TEST_PASS: return "pass";
 			case TEST_SKIP: return "skip";
@@ -117,7 +119,7 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 	for (size_t t = 0; t < names.nr; t++) {
 		printf("%-*s", w + 2, names.v[t]);
 		for (size_t i = 0; i < n; i++)
-			printf("  %-14s", test_cell(&cells[i], names.v[t]));
+			printf("  %-14s", test_cell(&cells[i], names.v[t], is_baseline(cells, n, i)));
 		putchar('\n');
 	}
 	printf("%-*s", w + 2, "splats");
@@ -142,7 +144,7 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 		char up[32];
 		size_t k = 0;
 		/* upper case: a regression; a revision failing only as its base does is "pre-existing" */
-		int loud = cells[i].verdict != CELL_PASS &&
+		int loud = cells[i].verdict != CELL_PASS && !is_baseline(cells, n, i) &&
 			   (cells[i].regressions || cells[i].verdict >= CELL_APPLY_FAILED);
 		if (cells[i].baseline && cells[i].verdict != CELL_PASS && !loud)
 			v = "pre-existing";
@@ -154,7 +156,18 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 	printf("\n\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
-		if (c->detail)
+		int failing = 0;
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			const struct test_result *r = &c->tests[t];
+			if (!results_test_failed(r))
+				continue;
+			failing++;
+			printf("%s/%s: %s: %s%s%s%s\n", c->revision, c->arch, r->name,
+			       results_test_verdict_name(r->verdict), r->reason ? ": " : "",
+			       r->reason ? r->reason : "", r->preexisting ? " (also on the base)" : "");
+		}
+		/* what is not a test's failure: build, boot, apply, infrastructure */
+		if (c->detail && (c->verdict != CELL_FAIL || !failing))
 			printf("%s/%s: %s\n", c->revision, c->arch, c->detail);
 		for (size_t k = 0; k < c->splats.nr; k++)
 			printf("%s/%s: splat: %s (x%u)%s\n", c->revision, c->arch, c->splats.v[k].title,

@@ -208,6 +208,23 @@ TEST(a_thousand_patches)
 	kperror_release(&err);
 }
 
+
+TEST(mail_without_from_line_or_subject)
+{
+	/* found by the fuzzer: a single mail with no Subject: header */
+	struct series s = SERIES_INIT;
+	struct kperror err = KPERROR_INIT;
+	const char mail[] = "From: A <a@b>\nDate: Tue, 3 Nov 2026 09:00:01 +0000\n\nm\n---\n"
+			    "diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n";
+	CHECK(series_parse_buffer(&s, "nosubject.patch", mail, sizeof(mail) - 1, &err) == 0);
+	if (s.nr == 1 && s.revs[0].nr == 1) {
+		CHECK_STR(s.revs[0].patches[0].subject, "");
+		CHECK_STR(s.revs[0].name, "series");
+	}
+	series_release(&s);
+	kperror_release(&err);
+}
+
 const struct unit_test series_tests[] = {
 	{ "series: subject prefixes", subject_prefixes },
 	{ "series: lore thread with cover, reply and folded subject", lore_thread_with_cover_reply_and_folded_subject },
@@ -220,5 +237,6 @@ const struct unit_test series_tests[] = {
 	{ "series: MIME multipart attachment", mime_multipart_attachment },
 	{ "series: two revisions in one mbox, RESEND, base-commit", two_revisions_in_one_mbox_resend_and_base_commit },
 	{ "series: a thousand patches", a_thousand_patches },
+	{ "series: mail without From_ line or Subject (fuzzer)", mail_without_from_line_or_subject },
 	{ NULL, NULL },
 };

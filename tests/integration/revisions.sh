@@ -1,0 +1,45 @@
+# Three revisions plus the baseline: v1 regresses, v2 fixes it, v3 adds a
+# patch.  A guest test that fails on every kernel (added to a copy of
+# kpipe's data directory) must show as pre-existing, never as the series'
+# regression; the baseline is tested once and then reused from the cache.
+T=revisions
+. "$(dirname "$0")/lib.bash"
+S=examples/uffd-wp-range
+
+data="$WORK/data"
+mkdir -p "$data/guest-tests"
+cp -r kconfigs images "$data/"
+cp guest-tests/*.c guest-tests/*.h guest-tests/Makefile "$data/guest-tests/"
+cat > "$data/guest-tests/always_fails.c" <<'C'
+#include "ktap.h"
+int main(void)
+{
+	ktap_print_header();
+	ktap_set_plan(1);
+	ktap_test_result(0, "a failure every kernel has");
+	ktap_finished();
+}
+C
+printf '[paths]\nresults = %s/results\n' "$WORK" > "$WORK/cfg.ini"
+export KPIPE_DATA_DIR="$data"
+
+expect_exit 1 "kpipe run v1 v2 v3 (v1 regresses)" -- $KPIPE -c "$WORK/cfg.ini" run $S/v1.mbox $S/v2.mbox $S/v3.mbox
+printf '%s\n' "$OUT" | sed -n '/base\/x86_64/,$p' | sed 's/^/#   /'
+run_out=$OUT
+expect_match "^always_fails +fail +fail \(base\) +fail \(base\) +fail \(base\)" "the always-failing test is pre-existing in every revision"
+expect_match "^uffd_wp_zap_shmem +pass +FAIL +pass +pass" "uffd_wp_zap_shmem: base pass, v1 FAIL, v2 and v3 pass"
+expect_match "^verdict +fail +FAIL +pre-existing +pre-existing" "only v1 is a regression"
+expect_match "v2 x86_64: fixed: uffd_wp_zap_shmem" "the change list says v2 fixed it"
+expect_match "v2 x86_64: splat gone: WARNING in zap_install_uffd_wp_if_needed" "the change list says v2's splat is gone"
+expect_match "^time per revision: .*v3 [0-9.]+s" "the time of each revision is shown"
+OUT=$(cat "$WORK/results/latest/summary.tsv")
+expect_match "^cell	v3	x86_64	fail	[0-9a-f]{40}	.*	base$" "v3 is compared with the base"
+grep -q '"total":' "$WORK/results/latest/summary.json" && pass "per-revision totals in summary.json" ||
+	failed "no per-revision totals in summary.json"
+
+expect_exit 0 "kpipe run v2 v3: only pre-existing failures" -- $KPIPE -c "$WORK/cfg.ini" run $S/v2.mbox $S/v3.mbox
+expect_match "^\[base x86_64\] baseline: fail, cached" "the baseline is reused from the cache"
+no_kpipe_domains
+OUT=$run_out
+expect_match "^v1/x86_64: uffd_wp_zap_shmem: fail: not ok: shmem: all pages" "v1's regression is named"
+expect_match "^v2/x86_64: always_fails: fail: not ok: a failure every kernel has \(also on the base\)$" "v2's failure is marked as the base's"

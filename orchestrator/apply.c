@@ -171,6 +171,8 @@ int apply_revision(struct apply_result *out, struct tree *t, const struct revisi
 			goto next;
 		}
 		git_oid_cpy(&head, &commit_id);
+		out->commits = realloc(out->commits, (out->nr_commits + 1) * sizeof(*out->commits));
+		git_oid_cpy(&out->commits[out->nr_commits++], &commit_id);
 		failed = 0;
 next:
 		buf_release(&msg);
@@ -199,6 +201,8 @@ next:
 	out->branch = buf_detach(&branch, NULL);
 	ret = 0;
 out:
+	if (ret < 0)
+		apply_result_release(out);
 	buf_release(&ap.file);
 	buf_release(&ap.hunk);
 	return ret;
@@ -207,5 +211,8 @@ out:
 void apply_result_release(struct apply_result *r)
 {
 	free(r->branch);
+	free(r->commits);
 	r->branch = NULL;
+	r->commits = NULL;
+	r->nr_commits = 0;
 }

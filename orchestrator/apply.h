@@ -18,8 +18,10 @@
 #include "tree.h"
 
 struct apply_result {
-	git_oid head;  /* the last commit */
-	char *branch;  /* "kpipe/<name>/v<N>" (owned) */
+	git_oid head;     /* the last commit */
+	char *branch;     /* "kpipe/<name>/v<N>" (owned) */
+	git_oid *commits; /* one per patch, in order (owned) */
+	size_t nr_commits;
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char config_default_ini[] =
 	"# kpipe configuration.  Every key is optional; these are the defaults.\n"
@@ -30,6 +31,9 @@ const char config_default_ini[] =
 	"fragments = base mm\n"
 	"# parallel make jobs; 0: one per CPU\n"
 	"jobs = 0\n"
+	"# build after every patch of a revision too (finds the patch that breaks\n"
+	"# the build or adds warnings); also: kpipe run --each-patch\n"
+	"each_patch = no\n"
 	"# seconds before a kernel build is given up\n"
 	"timeout = 5400\n"
 	"\n"
@@ -51,7 +55,7 @@ const char config_default_ini[] =
 	"# seconds each test may run\n"
 	"timeout = 600\n";
 
-enum key_type { KEY_STRING, KEY_INT, KEY_LIST };
+enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_BOOL };
 
 struct key {
 	const char *section;
@@ -63,6 +67,7 @@ struct key {
 
 #define S(sec, n, field) { sec, n, KEY_STRING, offsetof(struct config, field), 0, 0 }
 #define I(sec, n, field, lo, hi) { sec, n, KEY_INT, offsetof(struct config, field), lo, hi }
+#define B(sec, n, field) { sec, n, KEY_BOOL, offsetof(struct config, field), 0, 1 }
 #define L(sec, n, field) { sec, n, KEY_LIST, offsetof(struct config, field), 0, 0 }
 
 static const struct key keys[] = {
@@ -75,6 +80,7 @@ static const struct key keys[] = {
 	L("build", "fragments", fragments),
 	I("build", "jobs", build_jobs, 0, 1024),
 	I("build", "timeout", build_timeout, 60, 7 * 24 * 3600),
+	B("build", "each_patch", each_patch),
 	S("vm", "uri", vm_uri),
 	S("vm", "accel", vm_accel),
 	S("vm", "cmdline", vm_cmdline),
@@ -105,6 +111,19 @@ static int set_key(struct parse_state *st, const struct key *k, const char *valu
 		strvec_clear(sv);
 		strvec_split(sv, value);
 		return 1;
+	}
+	case KEY_BOOL: {
+		static const char *const yes[] = { "yes", "true", "on", "1" };
+		static const char *const no[] = { "no", "false", "off", "0" };
+		for (int i = 0; i < 4; i++) {
+			if (!strcasecmp(value, yes[i]) || !strcasecmp(value, no[i])) {
+				*(int *)field = !strcasecmp(value, yes[i]);
+				return 1;
+			}
+		}
+		if (!st->first_error.len)
+			buf_addf(&st->first_error, "[%s] %s: '%s' is not yes or no", k->section, k->name, value);
+		return 0;
 	}
 	case KEY_INT: {
 		char *end;

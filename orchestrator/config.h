@@ -22,6 +22,7 @@ struct config {
 	struct strvec fragments; /* [build] fragments */
 	int build_jobs;      /* [build] jobs (0 = number of CPUs) */
 	int build_timeout;   /* [build] timeout, seconds */
+	int each_patch;      /* [build] each_patch: build after every patch */
 	char *vm_uri;        /* [vm] uri */
 	char *vm_accel;      /* [vm] accel: auto, kvm, tcg */
 	char *vm_cmdline;    /* [vm] cmdline: extra kernel parameters */

@@ -92,6 +92,39 @@ void kbuild_first_errors(struct buf *out, const char *log, int max)
 	}
 }
 
+void kbuild_warnings(struct strvec *out, const char *log, const char *srcdir)
+{
+	size_t slen = srcdir ? strlen(srcdir) : 0;
+	struct buf line = BUF_INIT, norm = BUF_INIT;
+	for (const char *p = log; p && *p;) {
+		const char *eol = strchr(p, '\n');
+		buf_reset(&line);
+		buf_add(&line, p, eol ? (size_t)(eol - p) : strlen(p));
+		p = eol ? eol + 1 : NULL;
+		char *w = strstr(line.data, ": warning: ");
+		if (!w)
+			continue;
+		/* FILE:LINE:COL: warning: MSG -> FILE: warning: MSG */
+		const char *file = line.data;
+		while (*file == ' ')
+			file++;
+		if (slen && !strncmp(file, srcdir, slen) && file[slen] == '/')
+			file += slen + 1;
+		while (!strncmp(file, "./", 2))
+			file += 2;
+		const char *colon = strchr(file, ':');
+		if (!colon || colon > w)
+			colon = w;
+		buf_reset(&norm);
+		buf_add(&norm, file, (size_t)(colon - file));
+		buf_adds(&norm, w);
+		if (!strvec_contains(out, norm.data))
+			strvec_push(out, norm.data);
+	}
+	buf_release(&line);
+	buf_release(&norm);
+}
+
 static void base_make_args(struct proc *p, const struct kbuild_opts *o, const char *builddir)
 {
 	strvec_pushl(&p->argv, "make", "-C", o->srcdir, NULL);
@@ -170,6 +203,38 @@ out:
 	buf_release(&stamp_path);
 	buf_release(&old);
 	buf_release(&dotconfig);
+	return ret;
+}
+
+int kbuild_recompile(const struct kbuild_opts *o, const struct strvec *files, struct buf *log_out,
+		     struct kperror *err)
+{
+	struct proc p = PROC_INIT;
+	struct buf builddir = BUF_INIT, obj = BUF_INIT;
+	int targets = 0, ret = -1;
+	buf_addf(&builddir, "%s/build/%s", o->cache_dir, o->arch);
+	base_make_args(&p, o, builddir.data);
+	p.log_path = NULL;
+	p.out = log_out;
+	strvec_pushf(&p.argv, "-j%d", o->jobs > 0 ? o->jobs : 1);
+	for (size_t i = 0; i < files->nr; i++) {
+		size_t len = strlen(files->v[i]);
+		if (len < 3 || strcmp(files->v[i] + len - 2, ".c"))
+			continue;
+		buf_reset(&obj);
+		buf_add(&obj, files->v[i], len - 2);
+		buf_adds(&obj, ".o");
+		struct buf path = BUF_INIT;
+		buf_addf(&path, "%s/%s", builddir.data, obj.data);
+		unlink(path.data);
+		buf_release(&path);
+		strvec_push(&p.argv, obj.data);
+		targets++;
+	}
+	ret = targets ? proc_run(&p, err) : 0;
+	proc_release(&p);
+	buf_release(&builddir);
+	buf_release(&obj);
 	return ret;
 }
 

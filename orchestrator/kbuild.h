@@ -59,6 +59,21 @@ const char *kbuild_make_arch(const char *arch);
  * Exposed for unit tests.
  */
 void kbuild_check_options(struct strvec *missing, const char *fragment, const char *dotconfig);
+/*
+ * Compiler warnings in 'log', one entry each, normalised so the same
+ * warning matches across patches that move it: "FILE: warning: MESSAGE"
+ * without line and column, FILE relative to the source tree ('srcdir'
+ * prefix dropped).  Pushed once each.
+ */
+void kbuild_warnings(struct strvec *out, const char *log, const char *srcdir);
+/*
+ * Rebuild the objects of these source files ("mm/memory.c" -> mm/memory.o)
+ * from scratch (ccache makes it cheap) and append make's output to
+ * *log_out: a way to learn a file's warnings at the current commit.
+ * Files that are not .c are ignored.  Returns 0 when make ran.
+ */
+int kbuild_recompile(const struct kbuild_opts *o, const struct strvec *files, struct buf *log_out,
+		     struct kperror *err);
 /* Copy the first compiler/linker error lines of 'log' (at most 'max'). */
 void kbuild_first_errors(struct buf *out, const char *log, int max);
 

@@ -20,6 +20,7 @@
 #include "kbuild.h"
 #include "kperror.h"
 #include "results.h"
+#include "series.h"
 #include "tree.h"
 #include "vm.h"
 
@@ -32,6 +33,8 @@ struct pipeline_ui {
 		      const char *what);
 	/* something the user should know that is no failure */
 	void (*note)(void *data, const struct cell *c, const char *msg);
+	/* one patch of a revision was built on its own (--each-patch) */
+	void (*patch_built)(void *data, const struct cell *c, const struct patch_build *pb);
 	void *data;
 };
 
@@ -71,6 +74,15 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 		  const struct strvec *tests, struct kperror *err);
 /* Destroy the guest, keep its console, find splats, settle the verdict. */
 void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b);
+/*
+ * Build every patch of 'rev' in turn (commits[i] is patch i applied),
+ * starting from 'base': fills c->patch_builds with whether each patch
+ * builds and the compiler warnings it adds in the files it touches.  The
+ * tree is left at the last patch, built.
+ */
+int pipeline_build_each_patch(struct pipeline *p, struct cell *c, const git_oid *base,
+			      const git_oid *commits, const struct revision *rev,
+			      struct kperror *err);
 /* All of it for one cell, then write c->dir/result.json. */
 int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
 		      struct kperror *err);

@@ -13,7 +13,7 @@
 static const char *cell_names[] = { "pass", "fail", "apply-failed", "build-failed",
 				    "boot-failed", "infra-error", "not-run" };
 static const char *test_names[] = { "pass", "fail", "skip", "timeout", "lost" };
-static const char *stage_names[] = { "apply", "build", "boot", "test" };
+static const char *stage_names[] = { "apply", "each-patch", "build", "boot", "test" };
 
 const char *results_cell_verdict_name(enum cell_verdict v) { return cell_names[v]; }
 const char *results_test_verdict_name(enum test_verdict v) { return test_names[v]; }
@@ -129,7 +129,22 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 		}
 		buf_adds(b, "]}");
 	}
-	buf_addf(b, "%s],\n%s  \"splats\": [", c->nr_tests ? "\n  " : "", indent);
+	buf_addf(b, "%s],\n%s  \"patch_builds\": [", c->nr_tests ? "\n  " : "", indent);
+	for (size_t i = 0; i < c->nr_patch_builds; i++) {
+		const struct patch_build *pb = &c->patch_builds[i];
+		buf_addf(b, "%s{\"patch\": \"%u/%u\", ", i ? ", " : "", pb->index, pb->total);
+		json_str(b, "subject", pb->subject);
+		buf_addf(b, ", \"builds\": %s, \"seconds\": %.1f, ", pb->ok ? "true" : "false", pb->seconds);
+		json_str(b, "error", pb->error);
+		buf_adds(b, ", \"new_warnings\": [");
+		for (size_t w = 0; w < pb->new_warnings.nr; w++) {
+			buf_adds(b, w ? ", \"" : "\"");
+			buf_add_json_escaped(b, pb->new_warnings.v[w]);
+			buf_addch(b, '"');
+		}
+		buf_adds(b, "]}");
+	}
+	buf_addf(b, "],\n%s  \"splats\": [", indent);
 	for (size_t i = 0; i < c->splats.nr; i++) {
 		buf_addf(b, "%s\n%s    {", i ? "," : "", indent);
 		json_str(b, "title", c->splats.v[i].title);
@@ -171,7 +186,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	buf_adds(&json, "{\n  ");
 	json_str(&json, "title", title);
 	buf_adds(&json, ",\n  \"cells\": [\n");
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE | test REV ARCH NAME VERDICT SECONDS REASON | splat REV ARCH COUNT TITLE\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | splat REV ARCH COUNT TITLE\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -194,6 +209,23 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 			tsv_field(&tsv, results_test_verdict_name(c->tests[t].verdict));
 			tsv_field(&tsv, secs);
 			tsv_field(&tsv, c->tests[t].reason ? c->tests[t].reason : "");
+			buf_addch(&tsv, '\n');
+		}
+		for (size_t k = 0; k < c->nr_patch_builds; k++) {
+			const struct patch_build *pb = &c->patch_builds[k];
+			char num[32], secs[32];
+			snprintf(num, sizeof(num), "%u/%u", pb->index, pb->total);
+			snprintf(secs, sizeof(secs), "%.1f", pb->seconds);
+			buf_adds(&tsv, "patch");
+			tsv_field(&tsv, c->revision);
+			tsv_field(&tsv, c->arch);
+			tsv_field(&tsv, num);
+			tsv_field(&tsv, pb->ok ? "builds" : "broken");
+			tsv_field(&tsv, secs);
+			tsv_field(&tsv, pb->subject);
+			tsv_field(&tsv, pb->error ? pb->error : "");
+			for (size_t w = 0; w < pb->new_warnings.nr; w++)
+				tsv_field(&tsv, pb->new_warnings.v[w]);
 			buf_addch(&tsv, '\n');
 		}
 		for (size_t s = 0; s < c->splats.nr; s++) {
@@ -252,9 +284,9 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 			*eol = '\0';
 		lineno++;
 		if (*line && *line != '#') {
-			char *f[8] = { 0 };
+			char *f[64] = { 0 };
 			int nf = 0;
-			for (char *p = line; p && nf < 8; nf++) {
+			for (char *p = line; p && nf < 64; nf++) {
 				f[nf] = p;
 				p = strchr(p, '\t');
 				if (p)
@@ -283,6 +315,20 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;
+			} else if (!strcmp(f[0], "patch") && nf >= 8 && c) {
+				c->patch_builds = realloc(c->patch_builds,
+							  (c->nr_patch_builds + 1) * sizeof(*c->patch_builds));
+				struct patch_build *pb = &c->patch_builds[c->nr_patch_builds++];
+				memset(pb, 0, sizeof(*pb));
+				strvec_init(&pb->new_warnings);
+				if (sscanf(f[3], "%u/%u", &pb->index, &pb->total) != 2)
+					pb->index = pb->total = 0;
+				pb->ok = !strcmp(f[4], "builds");
+				pb->seconds = atof(f[5]);
+				pb->subject = strdup(f[6]);
+				pb->error = *f[7] ? strdup(f[7]) : NULL;
+				for (int w = 8; w < nf; w++)
+					strvec_push(&pb->new_warnings, f[w]);
 			} else if (!strcmp(f[0], "splat") && nf >= 5 && c) {
 				c->splats.v = realloc(c->splats.v, (c->splats.nr + 1) * sizeof(*c->splats.v));
 				struct splat *s = &c->splats.v[c->splats.nr++];
@@ -355,6 +401,10 @@ void results_compare(struct cell *cells, size_t n)
 			if (results_test_failed(r) && !r->preexisting)
 				c->regressions++;
 		}
+		/* a patch that does not build breaks bisection, even if a later one fixes it */
+		for (size_t k = 0; k < c->nr_patch_builds; k++)
+			if (!c->patch_builds[k].ok && c->verdict != CELL_BUILD_FAILED)
+				c->regressions++;
 		for (size_t s = 0; s < c->splats.nr; s++) {
 			c->splats.v[s].preexisting = base && has_splat(base, c->splats.v[s].title);
 			if (!c->splats.v[s].preexisting)
@@ -428,6 +478,12 @@ void results_cell_release(struct cell *c)
 		ktap_release(&c->tests[i].ktap);
 	}
 	free(c->tests);
+	for (size_t i = 0; i < c->nr_patch_builds; i++) {
+		free(c->patch_builds[i].subject);
+		free(c->patch_builds[i].error);
+		strvec_clear(&c->patch_builds[i].new_warnings);
+	}
+	free(c->patch_builds);
 	splat_list_release(&c->splats);
 	strvec_clear(&c->missing_options);
 	memset(c, 0, sizeof(*c));

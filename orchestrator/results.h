@@ -30,6 +30,16 @@ struct test_result {
 	int preexisting;  /* fails on the baseline too (set by results_compare) */
 };
 
+/* One patch of a revision built on its own (kpipe run --each-patch). */
+struct patch_build {
+	unsigned index, total;
+	char *subject;
+	int ok;                      /* the tree built with this patch applied */
+	char *error;                 /* the first error when !ok (owned) */
+	struct strvec new_warnings;  /* warnings this patch added ("FILE: warning: MSG") */
+	double seconds;
+};
+
 enum cell_verdict {
 	CELL_PASS,          /* built, booted, every test passed or skipped, no splat */
 	CELL_FAIL,          /* a test failed or the kernel splatted */
@@ -40,7 +50,7 @@ enum cell_verdict {
 	CELL_NOT_RUN,
 };
 
-enum stage { STAGE_APPLY, STAGE_BUILD, STAGE_BOOT, STAGE_TEST, STAGE_NR };
+enum stage { STAGE_APPLY, STAGE_PATCHES, STAGE_BUILD, STAGE_BOOT, STAGE_TEST, STAGE_NR };
 
 struct cell {
 	char *revision;   /* "v1", "v2", "base" */
@@ -56,6 +66,8 @@ struct cell {
 	struct splat_list splats;
 	struct strvec missing_options;
 	double seconds[STAGE_NR];
+	struct patch_build *patch_builds; /* with --each-patch, one per patch */
+	size_t nr_patch_builds;
 	int regressions;  /* what fails here but not on the baseline (results_compare) */
 };
 

@@ -44,7 +44,9 @@ out:
 	return ret;
 }
 
-static const char usage[] = "usage: kpipe run [--no-baseline] SERIES...\n"
+static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] SERIES...\n"
+	"  --each-patch: build after every patch too: which patch breaks the build\n"
+	"                or adds warnings\n"
 	"  --no-baseline: do not test the unpatched base (failures cannot be told\n"
 	"                 apart from pre-existing ones)\n"
 	"  SERIES: an mbox (git format-patch, b4), a .patch file or a directory of them;\n"
@@ -62,14 +64,17 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 
 	static const struct option opts[] = {
 		{ "no-baseline", no_argument, NULL, 'B' },
+		{ "each-patch", no_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int o, with_baseline = 1;
+	int o, with_baseline = 1, each_patch = ctx->cfg.each_patch;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (o == 'B') {
 			with_baseline = 0;
+		} else if (o == 'E') {
+			each_patch = 1;
 		} else if (o == 'h') {
 			fputs(usage, stdout);
 			return 0;
@@ -168,7 +173,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			git_oid_tostr(hex, sizeof(hex), &ar.head);
 			c->commit = strdup(hex);
 			c->branch = strdup(ar.branch);
-			if (pipeline_run_cell(&p, c, &ar.head, err) < 0) {
+			if ((each_patch && pipeline_build_each_patch(&p, c, &onto, ar.commits, rev, err) < 0) ||
+			    pipeline_run_cell(&p, c, &ar.head, err) < 0) {
 				printf("%s: %s\n", err->kind == KPERROR_INTERRUPTED ? "interrupted" : "error",
 				       err->msg.data);
 				stop = 1;

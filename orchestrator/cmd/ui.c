@@ -49,7 +49,21 @@ static void on_note(void *data, const struct cell *c, const char *msg)
 	fflush(stdout);
 }
 
-const struct pipeline_ui ui_pipeline = { on_start, on_end, on_alive, on_note, NULL };
+static void on_patch_built(void *data, const struct cell *c, const struct patch_build *pb)
+{
+	(void)data;
+	char tag[64];
+	cell_tag(tag, sizeof(tag), c);
+	printf("%s each-patch: %u/%u '%s': %s in %s%s%s\n", tag, pb->index, pb->total, pb->subject,
+	       pb->ok ? "builds" : "DOES NOT BUILD", util_duration(pb->seconds),
+	       pb->error ? ": " : "", pb->error ? pb->error : "");
+	for (size_t w = 0; w < pb->new_warnings.nr; w++)
+		printf("%s each-patch: %u/%u adds a warning: %s\n", tag, pb->index, pb->total,
+		       pb->new_warnings.v[w]);
+	fflush(stdout);
+}
+
+const struct pipeline_ui ui_pipeline = { on_start, on_end, on_alive, on_note, on_patch_built, NULL };
 
 void ui_tree_progress(void *data, const char *what)
 {
@@ -138,6 +152,30 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 		printf("  %-14s", total ? s : "-");
 	}
 	putchar('\n');
+	int any_patch_builds = 0;
+	for (size_t i = 0; i < n; i++)
+		any_patch_builds |= cells[i].nr_patch_builds > 0;
+	if (any_patch_builds) {
+		printf("%-*s", w + 2, "each patch");
+		for (size_t i = 0; i < n; i++) {
+			char v[32];
+			unsigned broken = 0, warn = 0;
+			for (size_t k = 0; k < cells[i].nr_patch_builds; k++) {
+				broken += !cells[i].patch_builds[k].ok;
+				warn += (unsigned)cells[i].patch_builds[k].new_warnings.nr;
+			}
+			if (!cells[i].nr_patch_builds)
+				snprintf(v, sizeof(v), "-");
+			else if (broken)
+				snprintf(v, sizeof(v), "%u BROKEN", broken);
+			else
+				snprintf(v, sizeof(v), "build%s", warn ? "" : "s");
+			if (cells[i].nr_patch_builds && warn && !broken)
+				snprintf(v, sizeof(v), "+%u warning%s", warn, warn == 1 ? "" : "s");
+			printf("  %-14s", v);
+		}
+		putchar('\n');
+	}
 	printf("%-*s", w + 2, "verdict");
 	for (size_t i = 0; i < n; i++) {
 		const char *v = results_cell_verdict_name(cells[i].verdict);
@@ -165,6 +203,15 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 			printf("%s/%s: %s: %s%s%s%s\n", c->revision, c->arch, r->name,
 			       results_test_verdict_name(r->verdict), r->reason ? ": " : "",
 			       r->reason ? r->reason : "", r->preexisting ? " (also on the base)" : "");
+		}
+		for (size_t k = 0; k < c->nr_patch_builds; k++) {
+			const struct patch_build *pb = &c->patch_builds[k];
+			if (!pb->ok)
+				printf("%s/%s: patch %u/%u '%s' does not build: %s\n", c->revision, c->arch,
+				       pb->index, pb->total, pb->subject, pb->error ? pb->error : "");
+			for (size_t q = 0; q < pb->new_warnings.nr; q++)
+				printf("%s/%s: patch %u/%u '%s' adds a warning: %s\n", c->revision, c->arch,
+				       pb->index, pb->total, pb->subject, pb->new_warnings.v[q]);
 		}
 		/* what is not a test's failure: build, boot, apply, infrastructure */
 		if (c->detail && (c->verdict != CELL_FAIL || !failing))

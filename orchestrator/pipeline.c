@@ -103,7 +103,7 @@ int pipeline_build(struct kbuild_result *out, struct pipeline *p, struct cell *c
 		strvec_push(&c->missing_options, out->missing.v[i]);
 	if (out->missing.nr) {
 		struct buf m = BUF_INIT;
-		buf_addf(&m, "%zu requested kernel option%s did not stick:", out->missing.nr,
+		buf_addf(&m, "warning: %zu requested kernel option%s did not stick:", out->missing.nr,
 			 out->missing.nr == 1 ? "" : "s");
 		for (size_t i = 0; i < out->missing.nr; i++)
 			buf_addf(&m, " %s", out->missing.v[i]);
@@ -161,6 +161,8 @@ int pipeline_guest_tests(struct strvec *out, struct pipeline *p, const char *arc
 		if (de->d_name[0] == '.')
 			continue;
 		int all = strvec_contains(&p->cfg->tests, "all");
+		if (p->only_tests && !strvec_contains(p->only_tests, de->d_name))
+			continue;
 		if (all || strvec_contains(&p->cfg->tests, de->d_name))
 			strvec_pushf(&found, "%s/%s", bin.data, de->d_name);
 	}
@@ -631,7 +633,7 @@ int pipeline_build_each_patch(struct pipeline *p, struct cell *c, const git_oid 
 	if (tree_checkout(p->tree, base, err) < 0 || kbuild_run(&kb, &o, err) < 0)
 		goto out;
 	if (!kb.ok) {
-		ui_note(p, c, "the base does not build: no per-patch results");
+		ui_note(p, c, "warning: the base does not build: no per-patch results");
 		ret = 0;
 		goto out;
 	}
@@ -692,6 +694,83 @@ out:
 	buf_release(&kconfigs);
 	buf_release(&log);
 	buf_release(&text);
+	buf_release(&msg);
+	return ret;
+}
+
+int pipeline_bisect(struct pipeline *p, struct cell *c, const struct revision *rev,
+		    const git_oid *commits, const char *run_dir, struct kperror *err)
+{
+	struct strvec tests = STRVEC_INIT, splats = STRVEC_INIT;
+	struct buf msg = BUF_INIT;
+	int ret = -1;
+
+	/* what went wrong here and not on the baseline */
+	for (size_t t = 0; t < c->nr_tests; t++)
+		if (results_test_failed(&c->tests[t]) && !c->tests[t].preexisting)
+			strvec_push(&tests, c->tests[t].name);
+	for (size_t s = 0; s < c->splats.nr; s++)
+		if (!c->splats.v[s].preexisting)
+			strvec_push(&splats, c->splats.v[s].title);
+	if (!tests.nr && !splats.nr) {
+		ret = 0;
+		goto out;
+	}
+	struct pipeline probe_pipeline = *p;
+	/* a splat can come from any test: then run them all */
+	probe_pipeline.only_tests = tests.nr && !splats.nr ? &tests : NULL;
+
+	size_t lo = 0, hi = rev->nr; /* patch lo is good (0: the base), patch hi is bad */
+	while (hi - lo > 1) {
+		size_t mid = (lo + hi) / 2;
+		struct cell probe = { 0 };
+		strvec_init(&probe.missing_options);
+		probe.arch = strdup(c->arch);
+		probe.verdict = CELL_NOT_RUN;
+		struct buf name = BUF_INIT;
+		buf_addf(&name, "%s-bisect-%zu", c->revision, mid);
+		probe.revision = buf_detach(&name, NULL);
+		if (results_make_cell_dir(&probe, run_dir, err) < 0 ||
+		    pipeline_run_cell(&probe_pipeline, &probe, &commits[mid - 1], err) < 0) {
+			results_cell_release(&probe);
+			goto out;
+		}
+		const struct patch *pt = &rev->patches[mid - 1];
+		if (probe.verdict == CELL_BUILD_FAILED || probe.verdict == CELL_BOOT_FAILED) {
+			buf_reset(&msg);
+			buf_addf(&msg, "undecided: patch %zu/%zu '%s' %s; the first bad patch is one of %zu..%zu",
+				 mid, rev->nr, pt->subject,
+				 probe.verdict == CELL_BUILD_FAILED ? "does not build" : "does not boot",
+				 lo + 1, hi);
+			c->first_bad = buf_detach(&msg, NULL);
+			results_cell_release(&probe);
+			ret = 0;
+			goto out;
+		}
+		int bad = 0;
+		for (size_t t = 0; t < probe.nr_tests; t++)
+			if (results_test_failed(&probe.tests[t]) && strvec_contains(&tests, probe.tests[t].name))
+				bad = 1;
+		for (size_t s = 0; s < probe.splats.nr; s++)
+			if (strvec_contains(&splats, probe.splats.v[s].title))
+				bad = 1;
+		buf_reset(&msg);
+		buf_addf(&msg, "bisect: with patches 1..%zu applied (up to '%s'): %s", mid, pt->subject,
+			 bad ? "bad" : "good");
+		ui_note(p, c, msg.data);
+		if (bad)
+			hi = mid;
+		else
+			lo = mid;
+		results_cell_release(&probe);
+	}
+	buf_reset(&msg);
+	buf_addf(&msg, "%zu/%zu '%s'", hi, rev->nr, rev->patches[hi - 1].subject);
+	c->first_bad = buf_detach(&msg, NULL);
+	ret = 0;
+out:
+	strvec_clear(&tests);
+	strvec_clear(&splats);
 	buf_release(&msg);
 	return ret;
 }

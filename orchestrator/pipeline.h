@@ -43,6 +43,7 @@ struct pipeline {
 	struct tree *tree;
 	const char *run_id;           /* unique per run: names the guests */
 	const struct pipeline_ui *ui;
+	const struct strvec *only_tests; /* run just these guest tests (NULL: the config's) */
 };
 
 /* A booted guest, from pipeline_boot() until pipeline_shutdown(). */
@@ -83,6 +84,16 @@ void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b);
 int pipeline_build_each_patch(struct pipeline *p, struct cell *c, const git_oid *base,
 			      const git_oid *commits, const struct revision *rev,
 			      struct kperror *err);
+/*
+ * For a revision cell with regressions (results_compare() has run), find
+ * the first patch at which they appear: binary search over commits[]
+ * (commits[i] = patches 1..i+1 applied), building incrementally and
+ * booting only the commits it needs, running only the tests that failed
+ * (all of them when a splat is among the regressions).  Sets
+ * c->first_bad.  Probe results go to <run_dir>/<rev>-bisect-<N>-<arch>/.
+ */
+int pipeline_bisect(struct pipeline *p, struct cell *c, const struct revision *rev,
+		    const git_oid *commits, const char *run_dir, struct kperror *err);
 /* All of it for one cell, then write c->dir/result.json. */
 int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
 		      struct kperror *err);

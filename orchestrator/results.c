@@ -89,6 +89,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	json_str(b, "branch", c->branch);
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "baseline", c->baseline);
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "first_bad_patch", c->first_bad);
 	buf_addf(b, ",\n%s  \"regressions\": %d", indent, c->regressions);
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "verdict", results_cell_verdict_name(c->verdict));
@@ -186,7 +188,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	buf_adds(&json, "{\n  ");
 	json_str(&json, "title", title);
 	buf_adds(&json, ",\n  \"cells\": [\n");
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | splat REV ARCH COUNT TITLE\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -209,6 +211,13 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 			tsv_field(&tsv, results_test_verdict_name(c->tests[t].verdict));
 			tsv_field(&tsv, secs);
 			tsv_field(&tsv, c->tests[t].reason ? c->tests[t].reason : "");
+			buf_addch(&tsv, '\n');
+		}
+		if (c->first_bad) {
+			buf_adds(&tsv, "bisect");
+			tsv_field(&tsv, c->revision);
+			tsv_field(&tsv, c->arch);
+			tsv_field(&tsv, c->first_bad);
 			buf_addch(&tsv, '\n');
 		}
 		for (size_t k = 0; k < c->nr_patch_builds; k++) {
@@ -315,6 +324,9 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;
+			} else if (!strcmp(f[0], "bisect") && nf >= 4 && c) {
+				free(c->first_bad);
+				c->first_bad = strdup(f[3]);
 			} else if (!strcmp(f[0], "patch") && nf >= 8 && c) {
 				c->patch_builds = realloc(c->patch_builds,
 							  (c->nr_patch_builds + 1) * sizeof(*c->patch_builds));
@@ -471,6 +483,7 @@ void results_cell_release(struct cell *c)
 	free(c->commit);
 	free(c->branch);
 	free(c->baseline);
+	free(c->first_bad);
 	free(c->detail);
 	for (size_t i = 0; i < c->nr_tests; i++) {
 		free(c->tests[i].name);

@@ -66,6 +66,7 @@ struct cell {
 	struct splat_list splats;
 	struct strvec missing_options;
 	double seconds[STAGE_NR];
+	char *first_bad;  /* with --bisect: "N/M 'subject'" of the first bad patch, or why not */
 	struct patch_build *patch_builds; /* with --each-patch, one per patch */
 	size_t nr_patch_builds;
 	int regressions;  /* what fails here but not on the baseline (results_compare) */

@@ -44,7 +44,9 @@ out:
 	return ret;
 }
 
-static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] SERIES...\n"
+static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--bisect] SERIES...\n"
+	"  --bisect:     for a revision that fails where the base passes, find the\n"
+	"                first patch that fails\n"
 	"  --each-patch: build after every patch too: which patch breaks the build\n"
 	"                or adds warnings\n"
 	"  --no-baseline: do not test the unpatched base (failures cannot be told\n"
@@ -65,16 +67,20 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	static const struct option opts[] = {
 		{ "no-baseline", no_argument, NULL, 'B' },
 		{ "each-patch", no_argument, NULL, 'E' },
+		{ "bisect", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	int o, with_baseline = 1, each_patch = ctx->cfg.each_patch;
+	int o, with_baseline = 1, each_patch = ctx->cfg.each_patch, bisect = 0;
+	struct apply_result *revision_commits = NULL; /* per revision, for --bisect */
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (o == 'B') {
 			with_baseline = 0;
 		} else if (o == 'E') {
 			each_patch = 1;
+		} else if (o == 'S') {
+			bisect = 1;
 		} else if (o == 'h') {
 			fputs(usage, stdout);
 			return 0;
@@ -109,6 +115,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 
 	struct pipeline p = { &ctx->cfg, t, ui_run_id(), &ui_pipeline };
 	cells = calloc((s.nr + 1) * ctx->cfg.arches.nr, sizeof(*cells));
+	revision_commits = calloc(s.nr, sizeof(*revision_commits));
 	int stop = 0;
 
 	/* the unpatched base, once per base/arch/config/tests: cached */
@@ -182,13 +189,36 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			}
 		}
 		kperror_clear(err);
-		apply_result_release(&ar);
+		revision_commits[r] = ar;
+	}
+	results_compare(cells, ncells);
+	for (size_t i = 0; bisect && !stop && i < ncells; i++) {
+		struct cell *c = &cells[i];
+		size_t r;
+		for (r = 0; r < s.nr; r++) {
+			char rname[16];
+			snprintf(rname, sizeof(rname), "v%u", s.revs[r].version);
+			if (!strcmp(rname, c->revision))
+				break;
+		}
+		if (r == s.nr || c->verdict != CELL_FAIL || !c->regressions || !revision_commits[r].nr_commits)
+			continue;
+		if (s.revs[r].nr < 2) {
+			c->first_bad = strdup("the revision has one patch");
+			continue;
+		}
+		ui_step("bisect %s %s: %zu patches", c->revision, c->arch, s.revs[r].nr);
+		if (pipeline_bisect(&p, c, &s.revs[r], revision_commits[r].commits, run_dir, err) < 0) {
+			printf("%s: %s\n", err->kind == KPERROR_INTERRUPTED ? "interrupted" : "error",
+			       err->msg.data);
+			stop = 1;
+		}
+		kperror_clear(err);
 	}
 	struct kperror serr = KPERROR_INIT;
 	if (results_write_summary(run_dir, s.revs[s.nr - 1].title, cells, ncells, &serr) < 0)
 		fprintf(stderr, "kpipe: %s\n", serr.msg.data);
 	kperror_release(&serr);
-	results_compare(cells, ncells);
 	ui_print_matrix(cells, ncells);
 	/* what each revision cost; after the first, the incremental cost */
 	printf("time per revision:");
@@ -211,6 +241,9 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		ret = -1;
 	}
 out:
+	for (size_t i = 0; revision_commits && i < s.nr; i++)
+		apply_result_release(&revision_commits[i]);
+	free(revision_commits);
 	for (size_t i = 0; i < ncells; i++)
 		results_cell_release(&cells[i]);
 	free(cells);

@@ -45,7 +45,7 @@ static void on_note(void *data, const struct cell *c, const char *msg)
 	(void)data;
 	char tag[64];
 	cell_tag(tag, sizeof(tag), c);
-	printf("%s warning: %s\n", tag, msg);
+	printf("%s %s\n", tag, msg);
 	fflush(stdout);
 }
 
@@ -213,6 +213,8 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 				printf("%s/%s: patch %u/%u '%s' adds a warning: %s\n", c->revision, c->arch,
 				       pb->index, pb->total, pb->subject, pb->new_warnings.v[q]);
 		}
+		if (c->first_bad)
+			printf("%s/%s: bisect: first bad patch: %s\n", c->revision, c->arch, c->first_bad);
 		/* what is not a test's failure: build, boot, apply, infrastructure */
 		if (c->detail && (c->verdict != CELL_FAIL || !failing))
 			printf("%s/%s: %s\n", c->revision, c->arch, c->detail);

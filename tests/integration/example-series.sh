@@ -5,8 +5,11 @@ T=example-series
 . "$(dirname "$0")/lib.bash"
 
 printf '[paths]\nresults = %s/results\n' "$WORK" > "$WORK/cfg.ini"
-expect_exit 1 "kpipe run v1 v2 (v1 must fail)" -- \
-	$KPIPE -c "$WORK/cfg.ini" run examples/uffd-wp-range/v1.mbox examples/uffd-wp-range/v2.mbox
+expect_exit 1 "kpipe run --bisect v1 v2 (v1 must fail)" -- \
+	$KPIPE -c "$WORK/cfg.ini" run --bisect examples/uffd-wp-range/v1.mbox examples/uffd-wp-range/v2.mbox
+expect_match "^v1/x86_64: bisect: first bad patch: 2/2 'mm/memory: use pte_install_uffd_wp_range_if_needed\(\) when zapping'$" \
+	"bisect names patch 2/2 of v1"
+expect_match "bisect: with patches 1..1 applied .*: good$" "bisect tested patch 1/2 alone and found it good"
 printf '%s\n' "$OUT" | sed -n '/^uffd_wp/,$p' | sed 's/^/#   /'
 run="$WORK/results/latest"
 tsv=$(cat "$run/summary.tsv" 2>/dev/null)
@@ -15,6 +18,7 @@ expect_match "^cell	v1	x86_64	fail	" "v1 fails"
 expect_match "^test	v1	x86_64	uffd_wp_zap_shmem	fail	" "v1: the uffd-wp test catches the bug"
 expect_match "^splat	v1	x86_64	[0-9]+	WARNING in " "v1: the kernel's WARNING is found"
 expect_match "^cell	v2	x86_64	pass	" "v2 passes"
+expect_match "^bisect	v1	x86_64	2/2 " "summary.tsv records the bisect result"
 expect_match "^test	v2	x86_64	uffd_wp_zap_shmem	pass	" "v2: the uffd-wp test passes"
 if printf '%s\n' "$tsv" | grep -q "^splat	v2"; then failed "v2 has splats"; else pass "v2 has no splats"; fi
 for f in build.log console.log dmesg.txt result.json tests/uffd_wp_zap_shmem.out; do

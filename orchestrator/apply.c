@@ -5,6 +5,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "util.h"
+
 struct apply_progress {
 	struct buf file;
 	struct buf hunk;
@@ -215,4 +217,120 @@ void apply_result_release(struct apply_result *r)
 	r->branch = NULL;
 	r->commits = NULL;
 	r->nr_commits = 0;
+}
+
+/* "Name <email>" and an RFC 2822 date for a commit's author. */
+static void describe_author(struct patch *p, const git_signature *a)
+{
+	struct buf b = BUF_INIT;
+	char date[64];
+	time_t when = (time_t)a->when.time + (time_t)a->when.offset * 60;
+	struct tm tm;
+	gmtime_r(&when, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S", &tm);
+	int off = a->when.offset < 0 ? -a->when.offset : a->when.offset;
+	buf_addf(&b, "%s <%s>", a->name, a->email);
+	p->author = buf_detach(&b, NULL);
+	buf_addf(&b, "%s %c%02d%02d", date, a->when.offset < 0 ? '-' : '+', off / 60, off % 60);
+	p->date = buf_detach(&b, NULL);
+	p->when = (long long)a->when.time;
+}
+
+static int commit_to_patch(struct patch *p, git_repository *repo, git_commit *c,
+			   struct kperror *err)
+{
+	git_commit *parent = NULL;
+	git_tree *old_tree = NULL, *new_tree = NULL;
+	git_diff *diff = NULL;
+	git_buf text = { 0 };
+	int ret = -1;
+	char hex[13];
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+	if (git_commit_parentcount(c) != 1) {
+		kperror_set(err, KPERROR_INPUT, "commit %s '%s' is a merge or a root: give a linear range",
+			    hex, git_commit_summary(c));
+		goto out;
+	}
+	if (git_commit_parent(&parent, c, 0) < 0 || git_commit_tree(&old_tree, parent) < 0 ||
+	    git_commit_tree(&new_tree, c) < 0 ||
+	    git_diff_tree_to_tree(&diff, repo, old_tree, new_tree, NULL) < 0 ||
+	    git_diff_to_buf(&text, diff, GIT_DIFF_FORMAT_PATCH) < 0) {
+		tree_git_error(err, KPERROR_INFRA, "cannot diff a commit");
+		goto out;
+	}
+	p->subject = strdup(git_commit_summary(c) ? git_commit_summary(c) : "");
+	const char *body = git_commit_body(c);
+	p->message = strdup(body ? body : "");
+	p->diff = strndup(text.ptr ? text.ptr : "", text.size);
+	describe_author(p, git_commit_author(c));
+	ret = 0;
+out:
+	git_buf_dispose(&text);
+	git_diff_free(diff);
+	git_tree_free(old_tree);
+	git_tree_free(new_tree);
+	git_commit_free(parent);
+	return ret;
+}
+
+int apply_revision_from_range(struct revision *rev, struct apply_result *out, git_oid *base,
+			      struct tree *t, const char *range, unsigned version,
+			      struct kperror *err)
+{
+	git_revwalk *walk = NULL;
+	git_oid tip, oid;
+	struct buf from = BUF_INIT;
+	int ret = -1;
+	const char *dots = strstr(range, "..");
+
+	memset(rev, 0, sizeof(*rev));
+	memset(out, 0, sizeof(*out));
+	if (dots)
+		buf_add(&from, range, (size_t)(dots - range));
+	else
+		buf_adds(&from, "base");
+	if (tree_resolve(base, t, from.data, err) < 0 ||
+	    tree_resolve(&tip, t, dots ? dots + 2 : range, err) < 0)
+		goto out;
+	if (git_revwalk_new(&walk, t->repo) < 0 ||
+	    git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0 ||
+	    git_revwalk_push(walk, &tip) < 0 || git_revwalk_hide(walk, base) < 0) {
+		tree_git_error(err, KPERROR_INPUT, "cannot walk the range");
+		goto out;
+	}
+	while (git_revwalk_next(&oid, walk) == 0) {
+		git_commit *c = NULL;
+		if (git_commit_lookup(&c, t->repo, &oid) < 0) {
+			tree_git_error(err, KPERROR_INFRA, "cannot read a commit of the range");
+			goto out;
+		}
+		rev->patches = realloc(rev->patches, (rev->nr + 1) * sizeof(*rev->patches));
+		struct patch *p = &rev->patches[rev->nr];
+		memset(p, 0, sizeof(*p));
+		int r = commit_to_patch(p, t->repo, c, err);
+		git_commit_free(c);
+		if (r < 0)
+			goto out;
+		p->index = (unsigned)++rev->nr;
+		p->file = strdup(range);
+		out->commits = realloc(out->commits, (out->nr_commits + 1) * sizeof(*out->commits));
+		git_oid_cpy(&out->commits[out->nr_commits++], &oid);
+	}
+	if (!rev->nr) {
+		kperror_set(err, KPERROR_INPUT, "the range '%s' holds no commits", range);
+		goto out;
+	}
+	for (size_t i = 0; i < rev->nr; i++)
+		rev->patches[i].total = (unsigned)rev->nr;
+	rev->version = version;
+	rev->title = strdup(range);
+	rev->name = util_slug(range, 40);
+	rev->source = strdup(range);
+	git_oid_cpy(&out->head, &tip);
+	out->branch = strdup(range);
+	ret = 0;
+out:
+	git_revwalk_free(walk);
+	buf_release(&from);
+	return ret;
 }

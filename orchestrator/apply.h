@@ -40,6 +40,18 @@ int apply_check_revision(const struct revision *rev, struct kperror *err);
 void apply_result_release(struct apply_result *r);
 
 /*
+ * Take the commits of 'range' ("A..B", or "B" for base..B) in the tree as
+ * revision 'version': *rev gets one patch per commit (subject, author,
+ * date, message and its diff against its parent), *out the commits (no
+ * branch is made: they exist), *base the commit before the first.
+ * Returns 0, or -1 with 'err' (KPERROR_INPUT: unknown name, no commits,
+ * a merge in the range).  Free *rev's contents as a series' revisions are.
+ */
+int apply_revision_from_range(struct revision *rev, struct apply_result *out, git_oid *base,
+			      struct tree *t, const char *range, unsigned version,
+			      struct kperror *err);
+
+/*
  * Split "Name <email>" into its parts (quotes around the name dropped).
  * Returns 0, or -1 if there is no <email>.  Exposed for unit tests.
  */

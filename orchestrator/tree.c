@@ -243,6 +243,8 @@ static int open_user_tree(struct tree *t, const struct config *cfg, struct kperr
 	}
 	t->workdir = strdup(dir.data);
 	t->origin = strdup(cfg->tree_path);
+	t->origin_repo = user;
+	user = NULL;
 	set_base_desc(t, cfg->tree_base);
 	ret = 0;
 out:
@@ -335,6 +337,7 @@ void tree_free(struct tree *t)
 	if (!t)
 		return;
 	git_repository_free(t->repo);
+	git_repository_free(t->origin_repo);
 	free(t->workdir);
 	free(t->base_desc);
 	free(t->origin);
@@ -367,4 +370,27 @@ int tree_open_existing(struct tree **out, const struct config *cfg, struct kperr
 			return 0;
 	}
 	return tree_open(out, cfg, NULL, NULL, err);
+}
+
+int tree_resolve(git_oid *out, struct tree *t, const char *spec, struct kperror *err)
+{
+	git_repository *repos[] = { t->repo, t->origin_repo };
+	if (!strcmp(spec, "base")) {
+		git_oid_cpy(out, &t->base);
+		return 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		git_object *obj = NULL, *commit = NULL;
+		if (!repos[i] || git_revparse_single(&obj, repos[i], spec) < 0)
+			continue;
+		int r = git_object_peel(&commit, obj, GIT_OBJECT_COMMIT);
+		git_object_free(obj);
+		if (r < 0)
+			continue;
+		git_oid_cpy(out, git_object_id(commit));
+		git_object_free(commit);
+		return 0;
+	}
+	return kperror_set(err, KPERROR_INPUT, "'%s' is not a commit in '%s'", spec,
+			   t->origin_repo ? t->origin : t->workdir);
 }

@@ -23,6 +23,7 @@ struct tree {
 	git_oid base;         /* the commit series are applied onto */
 	char *base_desc;      /* e.g. "v6.12.57 (Debian linux-source-6.12)" */
 	char *origin;         /* the tarball or the user's tree */
+	git_repository *origin_repo; /* the user's tree, only read (NULL by default) */
 };
 
 /* Called with a short description of a slow step (the import). */
@@ -39,6 +40,11 @@ int tree_open(struct tree **out, const struct config *cfg, tree_progress_fn prog
 /* Make the worktree hold 'commit' (only files that differ are rewritten). */
 int tree_checkout(struct tree *t, const git_oid *commit, struct kperror *err);
 void tree_free(struct tree *t);
+/*
+ * Resolve a commit name (ref, branch, id, "HEAD~2") in kpipe's repository
+ * or, for a user's tree, in that tree.  Returns 0, or -1 (KPERROR_INPUT).
+ */
+int tree_resolve(git_oid *out, struct tree *t, const char *spec, struct kperror *err);
 /* Find the commit 'hex' (full or abbreviated) in the tree: 0, or -1 if absent. */
 int tree_find_commit(git_oid *out, struct tree *t, const char *hex);
 /*

@@ -45,6 +45,9 @@ out:
 }
 
 static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--bisect] SERIES...\n"
+	"       kpipe run [options] --commits RANGE [--commits RANGE...]\n"
+	"  --commits:    test commits already in the tree (\"A..B\", or \"B\" for base..B);\n"
+	"                each RANGE is one revision\n"
 	"  --bisect:     for a revision that fails where the base passes, find the\n"
 	"                first patch that fails\n"
 	"  --each-patch: build after every patch too: which patch breaks the build\n"
@@ -68,11 +71,14 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		{ "no-baseline", no_argument, NULL, 'B' },
 		{ "each-patch", no_argument, NULL, 'E' },
 		{ "bisect", no_argument, NULL, 'S' },
+		{ "commits", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int o, with_baseline = 1, each_patch = ctx->cfg.each_patch, bisect = 0;
 	struct apply_result *revision_commits = NULL; /* per revision, for --bisect */
+	struct strvec ranges = STRVEC_INIT;
+	git_oid *range_bases = NULL;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (o == 'B') {
@@ -81,6 +87,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			each_patch = 1;
 		} else if (o == 'S') {
 			bisect = 1;
+		} else if (o == 'C') {
+			strvec_push(&ranges, optarg);
 		} else if (o == 'h') {
 			fputs(usage, stdout);
 			return 0;
@@ -88,40 +96,62 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			return kperror_set(err, KPERROR_INPUT, "%s", usage);
 		}
 	}
-	if (optind >= argc) {
+	if (optind >= argc && !ranges.nr) {
 		fputs(usage, stderr);
-		return kperror_set(err, KPERROR_INPUT, "run: no series given");
+		kperror_set(err, KPERROR_INPUT, "run: no series given");
+		goto out;
 	}
-	if (series_parse(&s, argv + optind, (size_t)(argc - optind), err) < 0)
-		return -1;
-	for (size_t i = 0; i < s.nr; i++)
-		if (apply_check_revision(&s.revs[i], err) < 0)
+	if (optind < argc && ranges.nr) {
+		kperror_set(err, KPERROR_INPUT, "run: give series files or --commits, not both");
+		goto out;
+	}
+	if (!ranges.nr) {
+		if (series_parse(&s, argv + optind, (size_t)(argc - optind), err) < 0)
 			goto out;
-	ui_step("series: %zu revision%s of '%s'", s.nr, s.nr == 1 ? "" : "s", s.revs[s.nr - 1].title);
-	for (size_t i = 0; i < s.nr; i++)
-		printf("    v%u: %zu patch%s from %s\n", s.revs[i].version, s.revs[i].nr,
-		       s.revs[i].nr == 1 ? "" : "es", s.revs[i].source);
-	for (size_t i = 0; i < s.problems.nr; i++)
-		printf("    problem: %s\n", s.problems.v[i]);
+		for (size_t i = 0; i < s.nr; i++)
+			if (apply_check_revision(&s.revs[i], err) < 0)
+				goto out;
+	}
 
 	ui_step("base tree");
 	double t0 = util_now();
 	if (tree_open(&t, &ctx->cfg, ui_tree_progress, NULL, err) < 0)
 		goto out;
 	printf("    %s (from %s) in %s\n", t->base_desc, t->origin, util_duration(util_now() - t0));
+	if (ranges.nr) {
+		/* commits already in the tree: each range is a revision, nothing to apply */
+		s.revs = calloc(ranges.nr, sizeof(*s.revs));
+		revision_commits = calloc(ranges.nr, sizeof(*revision_commits));
+		range_bases = calloc(ranges.nr, sizeof(*range_bases));
+		for (size_t i = 0; i < ranges.nr; i++) {
+			if (apply_revision_from_range(&s.revs[i], &revision_commits[i], &range_bases[i], t,
+						      ranges.v[i], (unsigned)i + 1, err) < 0)
+				goto out;
+			s.nr++;
+		}
+	} else {
+		revision_commits = calloc(s.nr, sizeof(*revision_commits));
+	}
+	ui_step("series: %zu revision%s of '%s'", s.nr, s.nr == 1 ? "" : "s", s.revs[s.nr - 1].title);
+	for (size_t i = 0; i < s.nr; i++)
+		printf("    v%u: %zu %s from %s\n", s.revs[i].version, s.revs[i].nr,
+		       ranges.nr ? "commit(s)" : s.revs[i].nr == 1 ? "patch" : "patches", s.revs[i].source);
+	for (size_t i = 0; i < s.problems.nr; i++)
+		printf("    problem: %s\n", s.problems.v[i]);
 	if (results_make_run_dir(&run_dir, ctx->cfg.results_dir, s.revs[s.nr - 1].name, err) < 0)
 		goto out;
 	ui_step("results in %s", run_dir);
 
 	struct pipeline p = { &ctx->cfg, t, ui_run_id(), &ui_pipeline };
 	cells = calloc((s.nr + 1) * ctx->cfg.arches.nr, sizeof(*cells));
-	revision_commits = calloc(s.nr, sizeof(*revision_commits));
 	int stop = 0;
 
 	/* the unpatched base, once per base/arch/config/tests: cached */
 	git_oid base_oid;
 	struct buf why = BUF_INIT;
 	ui_revision_base(&base_oid, &why, t, &s.revs[0]);
+	if (ranges.nr)
+		git_oid_cpy(&base_oid, &range_bases[0]);
 	buf_release(&why);
 	for (size_t a = 0; with_baseline && a < ctx->cfg.arches.nr && !stop; a++) {
 		struct cell *c = &cells[ncells++];
@@ -147,16 +177,24 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 
 		struct buf why = BUF_INIT;
 		git_oid onto;
-		ui_revision_base(&onto, &why, t, rev);
-		printf("[v%u] onto %s\n", rev->version, why.data);
+		int applied = 0;
+		double apply_seconds = 0;
+		if (ranges.nr) {
+			ar = revision_commits[r];
+			git_oid_cpy(&onto, &range_bases[r]);
+			printf("[v%u] commits %s: %zu, nothing to apply\n", rev->version, ranges.v[r], rev->nr);
+		} else {
+			ui_revision_base(&onto, &why, t, rev);
+			printf("[v%u] onto %s\n", rev->version, why.data);
+			double a0 = util_now();
+			applied = apply_revision(&ar, t, rev, &onto, err);
+			apply_seconds = util_now() - a0;
+		}
 		buf_release(&why);
-		double a0 = util_now();
-		int applied = apply_revision(&ar, t, rev, &onto, err);
-		double apply_seconds = util_now() - a0;
-		if (applied == 0)
+		if (!ranges.nr && applied == 0)
 			printf("[v%u] apply: %zu patch%s as %s in %s\n", rev->version, rev->nr,
 			       rev->nr == 1 ? "" : "es", ar.branch, util_duration(apply_seconds));
-		else
+		else if (applied < 0)
 			printf("[v%u] apply: FAILED: %s\n", rev->version, err->msg.data);
 		for (size_t a = 0; a < ctx->cfg.arches.nr; a++) {
 			struct cell *c = &cells[ncells++];
@@ -244,6 +282,8 @@ out:
 	for (size_t i = 0; revision_commits && i < s.nr; i++)
 		apply_result_release(&revision_commits[i]);
 	free(revision_commits);
+	free(range_bases);
+	strvec_clear(&ranges);
 	for (size_t i = 0; i < ncells; i++)
 		results_cell_release(&cells[i]);
 	free(cells);

@@ -43,3 +43,14 @@ no_kpipe_domains
 OUT=$run_out
 expect_match "^v1/x86_64: uffd_wp_zap_shmem: fail: not ok: shmem: all pages" "v1's regression is named"
 expect_match "^v2/x86_64: always_fails: fail: not ok: a failure every kernel has \(also on the base\)$" "v2's failure is marked as the base's"
+
+# the same revisions as commits already in the tree: nothing is applied
+expect_exit 0 "kpipe apply v1 v2 v3 as branches" -- $KPIPE -c "$WORK/cfg.ini" apply $S/v1.mbox $S/v2.mbox $S/v3.mbox
+B=kpipe/mm-memory-factor-out-batched-uffd-wp
+expect_exit 1 "kpipe run --commits for v1 and v3" -- \
+	$KPIPE -c "$WORK/cfg.ini" run --commits base..$B/v1 --commits $B/v3
+expect_match "^\[v2\] commits $B/v3: 3, nothing to apply" "a ref alone means base..ref"
+expect_match "^uffd_wp_zap_shmem +pass +FAIL +pass" "the verdicts match the mbox run"
+expect_match "v2 x86_64: fixed: uffd_wp_zap_shmem" "the change list works for commit ranges"
+expect_exit 2 "an unknown ref" -- $KPIPE -c "$WORK/cfg.ini" run --commits base..no-such-branch
+expect_match "'no-such-branch' is not a commit in '/var/cache/kpipe/linux'" "the unknown ref is named"

@@ -148,9 +148,56 @@ TEST(apply_failure_names_patch_file_and_hunk_and_leaves_no_branch)
 	kperror_release(&err);
 }
 
+
+TEST(range_of_commits_becomes_a_revision)
+{
+	char dir[] = "/tmp/kpipe-apply-XXXXXX";
+	struct tree *t = scratch_tree(dir);
+	struct series s;
+	struct apply_result ar, rr;
+	struct revision *rev = calloc(1, sizeof(*rev));
+	git_oid base;
+	struct kperror err = KPERROR_INIT;
+	if (!t)
+		return;
+	CHECK(parse_fixture(&s, "lore-thread.mbox") == 0);
+	CHECK(apply_revision(&ar, t, &s.revs[0], NULL, &err) == 0);
+	CHECK(apply_revision_from_range(rev, &rr, &base, t, "kpipe/mm-teach-greet-to-count/v3", 2, &err) == 0);
+	CHECK(git_oid_equal(&base, &t->base));
+	CHECK(rev->nr == 2 && rr.nr_commits == 2);
+	if (rev->nr == 2 && rr.nr_commits == 2) {
+		CHECK(git_oid_equal(&rr.commits[0], &ar.commits[0]));
+		CHECK(git_oid_equal(&rr.commits[1], &ar.commits[1]));
+		CHECK_STR(rev->patches[0].subject, "greet: add a line");
+		CHECK_STR(rev->patches[1].subject, "greet: say it twice");
+		CHECK_STR(rev->patches[1].author, "Ada Tester <ada@example.org>");
+		CHECK_STR(rev->patches[1].date, "Tue, 03 Nov 2026 09:00:02 +0000");
+		CHECK(rev->patches[1].index == 2 && rev->patches[1].total == 2);
+		CHECK_CONTAINS(rev->patches[1].diff, "+hello\n");
+		CHECK(rev->version == 2);
+	}
+	struct series holder = SERIES_INIT;
+	holder.revs = rev;
+	holder.nr = 1;
+	series_release(&holder); /* frees the revision's contents and the array */
+	apply_result_release(&rr);
+
+	struct revision r2;
+	CHECK(apply_revision_from_range(&r2, &rr, &base, t, "base..base", 1, &err) < 0);
+	CHECK_STR(err.msg.data, "the range 'base..base' holds no commits");
+	CHECK(apply_revision_from_range(&r2, &rr, &base, t, "nope..base", 1, &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "'nope' is not a commit");
+	apply_result_release(&ar);
+	series_release(&s);
+	tree_free(t);
+	util_rm_rf(dir);
+	kperror_release(&err);
+}
+
 const struct unit_test apply_tests[] = {
 	{ "apply: author and date parsing", author_and_date_parsing },
 	{ "apply: commits keep author and date", apply_makes_commits_keeping_author_and_date },
 	{ "apply: failure names patch, file and hunk, leaves no branch", apply_failure_names_patch_file_and_hunk_and_leaves_no_branch },
+	{ "apply: a range of commits becomes a revision", range_of_commits_becomes_a_revision },
 	{ NULL, NULL },
 };

@@ -40,3 +40,9 @@ expect_match "v3: kpipe/mm-teach-greet-to-count/v3 -> " "the revision is applied
 expect_exit 2 "base that is not in the user's tree" -- \
 	sh -c "printf '[tree]\npath = $user\nbase = no-such-ref\n' > $WORK/bad.ini && $KPIPE -c $WORK/bad.ini apply $F/lore-thread.mbox"
 expect_match "\[tree\] base 'no-such-ref' is not a commit" "bad base is named"
+
+expect_exit 2 "a mail cut short inside a hunk" -- $KPIPE series $F/truncated.mbox
+expect_match "truncated.mbox:1: v1 patch 1/1 'mm/memory: add zap_count_uffd_wp\(\)' is not a valid diff: invalid patch hunk, expected 6 old lines and 15 new lines" \
+	"the truncated patch is named"
+expect_exit 2 "kpipe run refuses it before building" -- $KPIPE run $F/truncated.mbox
+expect_match "^kpipe run: .*truncated.mbox:1: .*is not a valid diff" "run names it too"

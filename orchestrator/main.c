@@ -7,6 +7,11 @@
  */
 #include "cmd/cmd.h"
 #include "proc.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 
 #include <libgen.h>
 #include <limits.h>
@@ -17,6 +22,8 @@
 #include <unistd.h>
 
 #define NEED_CONFIG 1
+/* works in the shared worktree and build directories: one such kpipe at a time */
+#define NEED_LOCK 2
 
 struct command {
 	const char *name;
@@ -26,13 +33,13 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "run", cmd_run, NEED_CONFIG, "SERIES...     apply, build, boot and test every revision" },
+	{ "run", cmd_run, NEED_CONFIG | NEED_LOCK, "SERIES...     apply, build, boot and test every revision" },
 	{ "series", cmd_series, 0, "FILE...    show the revisions and patches found, touch nothing" },
-	{ "tree", cmd_tree, NEED_CONFIG, "              import (once) and show the base tree" },
-	{ "apply", cmd_apply, NEED_CONFIG, "SERIES...   apply each revision as commits on a branch" },
-	{ "build", cmd_build, NEED_CONFIG, "[REF]       build a kernel (REF: base or a kpipe/... branch)" },
-	{ "boot", cmd_boot, NEED_CONFIG, "[REF]        build, boot and leave the guest up for ssh" },
-	{ "test", cmd_test, NEED_CONFIG, "[REF]        build, boot and run the guest tests" },
+	{ "tree", cmd_tree, NEED_CONFIG | NEED_LOCK, "              import (once) and show the base tree" },
+	{ "apply", cmd_apply, NEED_CONFIG | NEED_LOCK, "SERIES...   apply each revision as commits on a branch" },
+	{ "build", cmd_build, NEED_CONFIG | NEED_LOCK, "[REF]       build a kernel (REF: base or a kpipe/... branch)" },
+	{ "boot", cmd_boot, NEED_CONFIG | NEED_LOCK, "[REF]        build, boot and leave the guest up for ssh" },
+	{ "test", cmd_test, NEED_CONFIG | NEED_LOCK, "[REF]        build, boot and run the guest tests" },
 	{ "report", cmd_report, NEED_CONFIG, "[RUN_DIR]  print the results of a run again" },
 	{ "config", cmd_config, 0, "             print the default configuration" },
 };
@@ -44,6 +51,49 @@ static void usage(FILE *f)
 		fprintf(f, "  %s %s\n", commands[i].name, commands[i].help);
 	fputs("\nexit codes: 0 all good, 1 tests failed or splats found, 2 bad input,\n"
 	      "            3 infrastructure failure, 130 interrupted\n", f);
+}
+
+/*
+ * Take <cache>/kpipe.lock: kpipe commands that check out the tree or
+ * build share one worktree and build directory per arch.  A second one
+ * waits and says so.  The lock goes with the process.
+ */
+static int lock_cache(const char *cache_dir, struct kperror *err)
+{
+	struct buf path = BUF_INIT;
+	int e = util_mkdir_p(cache_dir, 0755);
+	if (e < 0) {
+		buf_release(&path);
+		return kperror_errno(err, KPERROR_INFRA, e, "cannot create cache '%s'", cache_dir);
+	}
+	buf_addf(&path, "%s/kpipe.lock", cache_dir);
+	int fd = open(path.data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot open '%s'", path.data);
+		buf_release(&path);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		char holder[32] = "";
+		ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		printf("==> waiting for another kpipe (pid %s) that uses %s\n",
+		       *holder ? holder : "?", cache_dir);
+		fflush(stdout);
+		while (flock(fd, LOCK_EX) < 0) {
+			if (errno != EINTR || proc_interrupted) {
+				buf_release(&path);
+				return kperror_set(err, KPERROR_INTERRUPTED, "interrupted while waiting for the lock");
+			}
+		}
+	}
+	char pid[32];
+	int len = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)len, 0) < 0) {
+		/* the pid is only a hint for the waiting user */
+	}
+	buf_release(&path);
+	return 0; /* fd stays open: the lock lives as long as the process */
 }
 
 static void on_signal(int sig)
@@ -109,8 +159,9 @@ int main(int argc, char **argv)
 	int ret;
 	if (config_load(&ctx.cfg, ctx.config_path, data_dir, &err) < 0) {
 		ret = -1;
+	} else if ((cmd->flags & NEED_LOCK) && lock_cache(ctx.cfg.cache_dir, &err) < 0) {
+		ret = -1;
 	} else {
-		(void)NEED_CONFIG;
 		ret = cmd->fn(argc - i, argv + i, &ctx, &err);
 	}
 	if (ret < 0) {

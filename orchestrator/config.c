@@ -53,9 +53,17 @@ const char config_default_ini[] =
 	"# guest tests to run (names from guest-tests/), or all\n"
 	"tests = all\n"
 	"# seconds each test may run\n"
-	"timeout = 600\n";
+	"timeout = 600\n"
+	"# a test that fails runs this many more times in the same guest: failing\n"
+	"# every time is a failure, only sometimes is reported as flaky\n"
+	"retries = 2\n"
+	"\n"
+	"[splats]\n"
+	"# known noise: splat titles to ignore, fnmatch patterns, one per line\n"
+	"# (indent further lines), e.g.  ignore = WARNING in some_driver_*\n"
+	"ignore =\n";
 
-enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_BOOL };
+enum key_type { KEY_STRING, KEY_INT, KEY_LIST, KEY_BOOL, KEY_LINES };
 
 struct key {
 	const char *section;
@@ -68,6 +76,7 @@ struct key {
 #define S(sec, n, field) { sec, n, KEY_STRING, offsetof(struct config, field), 0, 0 }
 #define I(sec, n, field, lo, hi) { sec, n, KEY_INT, offsetof(struct config, field), lo, hi }
 #define B(sec, n, field) { sec, n, KEY_BOOL, offsetof(struct config, field), 0, 1 }
+#define M(sec, n, field) { sec, n, KEY_LINES, offsetof(struct config, field), 0, 0 }
 #define L(sec, n, field) { sec, n, KEY_LIST, offsetof(struct config, field), 0, 0 }
 
 static const struct key keys[] = {
@@ -89,6 +98,8 @@ static const struct key keys[] = {
 	I("vm", "boot_timeout", boot_timeout, 5, 24 * 3600),
 	L("test", "tests", tests),
 	I("test", "timeout", test_timeout, 1, 24 * 3600),
+	I("test", "retries", test_retries, 0, 100),
+	M("splats", "ignore", splat_ignore),
 };
 
 struct parse_state {
@@ -110,6 +121,12 @@ static int set_key(struct parse_state *st, const struct key *k, const char *valu
 		struct strvec *sv = (struct strvec *)field;
 		strvec_clear(sv);
 		strvec_split(sv, value);
+		return 1;
+	}
+	case KEY_LINES: {
+		/* inih calls again for each continuation line: keep them all */
+		if (*value)
+			strvec_push((struct strvec *)field, value);
 		return 1;
 	}
 	case KEY_BOOL: {
@@ -188,6 +205,7 @@ int config_load(struct config *out, const char *path, const char *data_dir,
 	strvec_init(&out->arches);
 	strvec_init(&out->fragments);
 	strvec_init(&out->tests);
+	strvec_init(&out->splat_ignore);
 	out->data_dir = strdup(data_dir);
 	out->source = strdup("built-in default");
 
@@ -249,5 +267,6 @@ void config_release(struct config *cfg)
 	strvec_clear(&cfg->arches);
 	strvec_clear(&cfg->fragments);
 	strvec_clear(&cfg->tests);
+	strvec_clear(&cfg->splat_ignore);
 	memset(cfg, 0, sizeof(*cfg));
 }

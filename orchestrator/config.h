@@ -31,6 +31,8 @@ struct config {
 	int boot_timeout;    /* [vm] boot_timeout, seconds */
 	struct strvec tests; /* [test] tests ("all" = every guest test) */
 	int test_timeout;    /* [test] timeout, seconds per test */
+	int test_retries;    /* [test] retries: reruns of a failed test */
+	struct strvec splat_ignore; /* [splats] ignore: fnmatch patterns of known noise */
 
 	char *data_dir;      /* where kconfigs/, images/, guest-tests/ live */
 	char *source;        /* "built-in default" or the file read last */

@@ -440,6 +440,44 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 		write_output(c, name, "out", &r.out);
 		write_output(c, name, "err", &r.err);
 		guest_exec_result_release(&r);
+		t->runs = 1;
+		t->failures = t->verdict == TEST_FAIL;
+		/* a plain failure runs again: always = failure, sometimes = flaky */
+		for (int k = 0; t->verdict == TEST_FAIL && k < p->cfg->test_retries; k++) {
+			struct guest_exec_result again = GUEST_EXEC_RESULT_INIT;
+			struct test_result rerun = { 0 };
+			rerun.ktap.planned = -1;
+			buf_reset(&what);
+			buf_addf(&what, "running %s again (%d of %d) after a failure", name, k + 1,
+				 p->cfg->test_retries);
+			if (p->ui && p->ui->alive)
+				p->ui->alive(p->ui->data, c, STAGE_TEST, util_now() - start, what.data);
+			if (guest_exec(&again, g, remote.data, p->cfg->test_timeout, err) < 0) {
+				guest_exec_result_release(&again);
+				goto out;
+			}
+			judge_test(&rerun, &again, p->cfg->test_timeout);
+			struct buf suffix = BUF_INIT;
+			buf_addf(&suffix, "rerun%d.out", k + 1);
+			write_output(c, name, suffix.data, &again.out);
+			buf_release(&suffix);
+			guest_exec_result_release(&again);
+			t->runs++;
+			if (rerun.verdict == TEST_FAIL) {
+				t->failures++;
+			} else if (rerun.verdict == TEST_PASS) {
+				t->verdict = TEST_FLAKY;
+				struct buf why = BUF_INIT;
+				buf_addf(&why, "failed %d of %d runs (first: %s)", t->failures, t->runs,
+					 t->reason ? t->reason : "?");
+				free(t->reason);
+				t->reason = buf_detach(&why, NULL);
+			}
+			free(rerun.reason);
+			ktap_release(&rerun.ktap);
+			if (rerun.verdict != TEST_FAIL && rerun.verdict != TEST_PASS)
+				break; /* it hung or the guest went away: keep the first verdict */
+		}
 		if (t->verdict == TEST_FAIL || t->verdict == TEST_TIMEOUT || t->verdict == TEST_LOST)
 			failed++;
 		if (t->verdict == TEST_LOST || !vm_is_running(b->vm))
@@ -481,7 +519,6 @@ out:
 
 void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b)
 {
-	(void)p;
 	struct buf path = BUF_INIT, log = BUF_INIT;
 	int died = b->vm && !vm_is_running(b->vm);
 	vm_destroy(b->vm);
@@ -493,6 +530,21 @@ void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b)
 		if (buf_read_file(&log, b->console) == 0)
 			splat_scan(&c->splats, log.data);
 	}
+	/* a guest that stopped talking is a finding too */
+	for (size_t i = 0; i < c->nr_tests; i++) {
+		struct buf title = BUF_INIT;
+		if (c->tests[i].verdict == TEST_TIMEOUT)
+			buf_addf(&title, "guest hang: %s did not finish", c->tests[i].name);
+		else if (c->tests[i].verdict == TEST_LOST && !splat_has_panic(&c->splats))
+			buf_addf(&title, "guest stopped answering during %s", c->tests[i].name);
+		if (title.len)
+			splat_add(&c->splats, title.data, c->tests[i].reason);
+		buf_release(&title);
+	}
+	splat_ignore(&c->splats, &p->cfg->splat_ignore);
+	size_t counted = 0;
+	for (size_t i = 0; i < c->splats.nr; i++)
+		counted += !c->splats.v[i].ignored;
 	if (c->verdict == CELL_NOT_RUN || c->verdict == CELL_PASS) {
 		int bad = 0;
 		for (size_t i = 0; i < c->nr_tests; i++) {
@@ -516,9 +568,13 @@ void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b)
 		}
 		if (died && !bad)
 			results_set_detail(c, "the guest died during the tests");
-		if (c->splats.nr && !bad && !died)
-			results_set_detail(c, "kernel splat: %s", c->splats.v[0].title);
-		c->verdict = (bad || died || c->splats.nr) ? CELL_FAIL : CELL_PASS;
+		for (size_t i = 0; i < c->splats.nr && !bad && !died; i++) {
+			if (!c->splats.v[i].ignored) {
+				results_set_detail(c, "kernel splat: %s", c->splats.v[i].title);
+				break;
+			}
+		}
+		c->verdict = (bad || died || counted) ? CELL_FAIL : CELL_PASS;
 	}
 	if (b->key)
 		ssh_key_free(b->key);

@@ -12,7 +12,7 @@
 
 static const char *cell_names[] = { "pass", "fail", "apply-failed", "build-failed",
 				    "boot-failed", "infra-error", "not-run" };
-static const char *test_names[] = { "pass", "fail", "skip", "timeout", "lost" };
+static const char *test_names[] = { "pass", "fail", "skip", "timeout", "lost", "flaky" };
 static const char *stage_names[] = { "apply", "each-patch", "build", "boot", "test" };
 
 const char *results_cell_verdict_name(enum cell_verdict v) { return cell_names[v]; }
@@ -116,8 +116,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 		json_str(b, "name", t->name);
 		buf_adds(b, ", ");
 		json_str(b, "verdict", results_test_verdict_name(t->verdict));
-		buf_addf(b, ", \"exit_code\": %d, \"seconds\": %.2f, \"preexisting\": %s, ",
-			 t->exit_code, t->seconds, t->preexisting ? "true" : "false");
+		buf_addf(b, ", \"exit_code\": %d, \"seconds\": %.2f, \"preexisting\": %s, \"runs\": %d, \"failed_runs\": %d, ",
+			 t->exit_code, t->seconds, t->preexisting ? "true" : "false", t->runs, t->failures);
 		json_str(b, "reason", t->reason);
 		buf_adds(b, ", \"cases\": [");
 		for (size_t k = 0; k < t->ktap.nr; k++) {
@@ -150,8 +150,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	for (size_t i = 0; i < c->splats.nr; i++) {
 		buf_addf(b, "%s\n%s    {", i ? "," : "", indent);
 		json_str(b, "title", c->splats.v[i].title);
-		buf_addf(b, ", \"count\": %u, \"preexisting\": %s, ", c->splats.v[i].count,
-			 c->splats.v[i].preexisting ? "true" : "false");
+		buf_addf(b, ", \"count\": %u, \"preexisting\": %s, \"ignored\": %s, ", c->splats.v[i].count,
+			 c->splats.v[i].preexisting ? "true" : "false", c->splats.v[i].ignored ? "true" : "false");
 		json_str(b, "report", c->splats.v[i].report);
 		buf_adds(b, "}");
 	}
@@ -245,6 +245,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 			tsv_field(&tsv, c->arch);
 			tsv_field(&tsv, count);
 			tsv_field(&tsv, c->splats.v[s].title);
+			tsv_field(&tsv, c->splats.v[s].ignored ? "ignored" : "");
 			buf_addch(&tsv, '\n');
 		}
 	}
@@ -320,7 +321,7 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 				memset(t, 0, sizeof(*t));
 				t->ktap.planned = -1;
 				t->name = strdup(f[3]);
-				int v = verdict_from_name(test_names, 5, f[4]);
+				int v = verdict_from_name(test_names, 6, f[4]);
 				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;
@@ -344,9 +345,10 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 			} else if (!strcmp(f[0], "splat") && nf >= 5 && c) {
 				c->splats.v = realloc(c->splats.v, (c->splats.nr + 1) * sizeof(*c->splats.v));
 				struct splat *s = &c->splats.v[c->splats.nr++];
+				memset(s, 0, sizeof(*s));
 				s->title = strdup(f[4]);
 				s->count = (unsigned)atoi(f[3]);
-				s->report = NULL;
+				s->ignored = nf >= 6 && !strcmp(f[5], "ignored");
 			} else {
 				kperror_set(err, KPERROR_INPUT, "%s:%u: not a kpipe summary line", path.data, lineno);
 				goto fail;
@@ -419,7 +421,7 @@ void results_compare(struct cell *cells, size_t n)
 				c->regressions++;
 		for (size_t s = 0; s < c->splats.nr; s++) {
 			c->splats.v[s].preexisting = base && has_splat(base, c->splats.v[s].title);
-			if (!c->splats.v[s].preexisting)
+			if (!c->splats.v[s].preexisting && !c->splats.v[s].ignored)
 				c->regressions++;
 		}
 	}

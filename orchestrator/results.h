@@ -18,7 +18,10 @@
 #include "splat.h"
 #include "strvec.h"
 
-enum test_verdict { TEST_PASS, TEST_FAIL, TEST_SKIP, TEST_TIMEOUT, TEST_LOST };
+enum test_verdict {
+	TEST_PASS, TEST_FAIL, TEST_SKIP, TEST_TIMEOUT, TEST_LOST,
+	TEST_FLAKY, /* failed, then passed when run again: reported, not a regression */
+};
 
 struct test_result {
 	char *name;
@@ -28,6 +31,8 @@ struct test_result {
 	char *reason;     /* skip reason or what failed (owned, may be NULL) */
 	struct ktap ktap;
 	int preexisting;  /* fails on the baseline too (set by results_compare) */
+	int runs;         /* how often it ran (reruns after a failure) */
+	int failures;     /* how many of those runs failed */
 };
 
 /* One patch of a revision built on its own (kpipe run --each-patch). */

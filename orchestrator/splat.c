@@ -2,8 +2,10 @@
 #include "buf.h"
 
 #include <ctype.h>
+#include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Skip the "[   12.345678] " timestamp and a "<4>" level if present. */
 static const char *strip_prefix(const char *l)
@@ -23,16 +25,15 @@ static const char *strip_prefix(const char *l)
 	return l;
 }
 
-/* The function of "RIP: 0010:zap_pte_range+0x123/0x456" or "pc : func+0x..". */
+/* The function of "zap_pte_range.isra.0+0x123/0x456", without clone suffixes. */
 static void function_of(struct buf *out, const char *s)
 {
-	while (*s == ' ')
+	while (*s == ' ' || *s == '\t')
 		s++;
 	const char *e = s;
-	while (*e && *e != '+' && *e != ' ' && *e != '\n')
+	while (*e && *e != '+' && *e != ' ' && *e != '\n' && *e != ')')
 		e++;
-	/* GCC's clone suffixes (.isra.0, .constprop.0, .part.0, .cold) vary
-	 * between builds: the title names the function without them */
+	/* GCC's clone suffixes vary between builds: titles name the function */
 	static const char *const suffixes[] = { ".isra.", ".constprop.", ".part.", ".cold" };
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		const char *dot = strstr(s, suffixes[i]);
@@ -42,7 +43,234 @@ static void function_of(struct buf *out, const char *s)
 	buf_add(out, s, (size_t)(e - s));
 }
 
-static void add_splat(struct splat_list *l, const char *title, const char *report)
+/* Frames that report, lock or schedule: never the function to blame. */
+static int infra_frame(const char *fn)
+{
+	static const char *const prefixes[] = {
+		"dump_stack", "show_stack", "print_report", "kasan_", "__kasan", "kfence_",
+		"__warn", "warn_slowpath", "report_bug", "handle_bug", "exc_", "asm_exc_",
+		"check_noncircular", "check_prev_add", "validate_chain", "__lock_acquire",
+		"lock_acquire", "mark_lock", "print_usage_bug", "valid_state", "_raw_",
+		"do_raw_", "native_queued_spin", "queued_spin", "__pv_queued", "down_",
+		"up_", "rwsem_", "__down", "__schedule", "schedule", "__mutex_lock", "mutex_lock",
+		"io_schedule", "bit_wait", "__wait_on", "out_of_line_wait", "panic", "die",
+		"oops_", "__die", "do_trap", "do_error_trap", "ubsan_", "__ubsan", "rcu_",
+		"print_cpu_stall", "watchdog", "nmi_", "arch_trigger", "trigger_", "lockdep_",
+		"debug_", "bug_handler", "brk_handler", "call_break_hook", "el1_", "el0_",
+	};
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(fn, prefixes[i], strlen(prefixes[i])))
+			return 1;
+	return 0;
+}
+
+
+enum how {
+	HOW_WARNING,     /* "WARNING: ... at file:line func+0x": the function on the line */
+	HOW_ON_LINE,     /* "<prefix> <what> in func+0x": title prefix + what, offsets dropped */
+	HOW_UBSAN,       /* "UBSAN: kind in file:line:col": the file */
+	HOW_STACK,       /* title + " in " + the function from the stack */
+	HOW_BUG,         /* "BUG: <what>" + " in " + stack function */
+	HOW_FIXED,       /* the title as it is */
+	HOW_PANIC,       /* "kernel panic: <reason>" */
+};
+
+struct rule {
+	const char *match;  /* the stripped line starts with this (or contains it, see below) */
+	int anywhere;       /* match anywhere in the line */
+	enum how how;
+	const char *title;  /* title or prefix */
+};
+
+static const struct rule rules[] = {
+	{ "BUG: KASAN: ", 0, HOW_ON_LINE, "KASAN: " },
+	{ "BUG: KFENCE: ", 0, HOW_ON_LINE, "KFENCE: " },
+	{ "UBSAN: ", 0, HOW_UBSAN, "UBSAN: " },
+	{ "WARNING: possible circular locking dependency", 0, HOW_STACK, "possible deadlock" },
+	{ "WARNING: possible recursive locking", 0, HOW_STACK, "possible deadlock" },
+	{ "WARNING: inconsistent lock state", 0, HOW_STACK, "inconsistent lock state" },
+	{ "WARNING: suspicious RCU usage", 0, HOW_STACK, "suspicious RCU usage" },
+	{ "watchdog: BUG: soft lockup", 0, HOW_STACK, "BUG: soft lockup" },
+	{ "Watchdog detected hard LOCKUP", 1, HOW_STACK, "hard lockup" },
+	{ " detected stalls on CPUs", 1, HOW_STACK, "INFO: rcu detected stall" },
+	{ " self-detected stall on CPU", 1, HOW_STACK, "INFO: rcu detected stall" },
+	{ "INFO: task ", 0, HOW_STACK, "INFO: task hung" }, /* checked for "blocked for" below */
+	{ "WARNING: ", 0, HOW_WARNING, "WARNING in " },
+	{ "BUG: Bad rss-counter state", 0, HOW_FIXED, "BUG: Bad rss-counter state" },
+	{ "Bad rss-counter state", 1, HOW_FIXED, "BUG: Bad rss-counter state" },
+	{ "BUG: Bad page state", 0, HOW_BUG, NULL },
+	{ "BUG: Bad page map", 0, HOW_BUG, NULL },
+	{ "BUG: ", 0, HOW_BUG, NULL },
+	{ "kernel BUG at ", 0, HOW_STACK, "kernel BUG" },
+	{ "Unable to handle kernel ", 0, HOW_BUG, NULL },
+	{ "general protection fault", 0, HOW_STACK, "general protection fault" },
+	{ "Oops: ", 0, HOW_STACK, "Oops" },
+	{ "Internal error: ", 0, HOW_STACK, "Oops" },
+	{ "Kernel panic - not syncing: ", 0, HOW_PANIC, "kernel panic: " },
+};
+
+static const struct rule *match_rule(const char *l)
+{
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		const struct rule *r = &rules[i];
+		int hit = r->anywhere ? strstr(l, r->match) != NULL : !strncmp(l, r->match, strlen(r->match));
+		if (!hit)
+			continue;
+		if (!strcmp(r->match, "INFO: task ") && !strstr(l, " blocked for more than "))
+			continue;
+		if (r->how == HOW_WARNING && !strstr(l, " at "))
+			continue;
+		return r;
+	}
+	return NULL;
+}
+
+static int starts_report(const char *l)
+{
+	return match_rule(l) != NULL;
+}
+
+/*
+ * The function to blame, from the lines after a report's first line: the
+ * first RIP:/pc : location or call-trace frame that is not reporting or
+ * locking machinery.
+ */
+static void find_function(struct buf *fn, const char *after)
+{
+	const char *p = after;
+	struct buf line = BUF_INIT, cand = BUF_INIT;
+	int in_trace = 0;
+	for (int n = 0; p && *p && n < 80 && !fn->len; n++) {
+		const char *eol = strchr(p, '\n');
+		buf_reset(&line);
+		buf_add(&line, p, eol ? (size_t)(eol - p) : strlen(p));
+		p = eol ? eol + 1 : NULL;
+		const char *l = strip_prefix(line.data);
+		const struct rule *r = match_rule(l);
+		/* another report ends this one, but an Oops belongs to the BUG before it */
+		if ((r && strcmp(r->title ? r->title : "", "Oops")) || strstr(l, "---[ end"))
+			break;
+		buf_reset(&cand);
+		const char *rip = strstr(l, "RIP: ");
+		if (rip) {
+			const char *colon = strchr(rip + 5, ':');
+			function_of(&cand, colon ? colon + 1 : rip + 5);
+		} else if (!strncmp(l, "pc : ", 5)) {
+			function_of(&cand, l + 5);
+		} else if (!strncasecmp(l, "Call Trace:", 11)) {
+			in_trace = 1;
+		} else if (in_trace && strstr(l, "+0x")) {
+			/* a frame: "func+0x1a/0x20", maybe "? func+..." (unreliable: skipped) */
+			const char *f = l;
+			while (*f == ' ' || *f == '\t')
+				f++;
+			if ((isalpha((unsigned char)*f) || *f == '_') && !strchr(f, ' '))
+				function_of(&cand, f);
+		}
+		if (cand.len && !infra_frame(cand.data))
+			buf_add(fn, cand.data, cand.len);
+	}
+	buf_release(&line);
+	buf_release(&cand);
+}
+
+/* Copy 'from' up to the first of 'stops' (or its end), trimmed. */
+static void copy_until(struct buf *out, const char *from, const char *const *stops)
+{
+	const char *end = from + strlen(from);
+	for (; *stops; stops++) {
+		const char *s = strstr(from, *stops);
+		if (s && s < end)
+			end = s;
+	}
+	buf_add(out, from, (size_t)(end - from));
+	buf_rtrim(out);
+}
+
+static void build_title(struct buf *title, const struct rule *r, const char *l, const char *next)
+{
+	static const char *const at_stops[] = { "+0x", " at ", NULL };
+	static const char *const comma_stops[] = { ", ", " at ", NULL };
+	struct buf fn = BUF_INIT, what = BUF_INIT;
+	switch (r->how) {
+	case HOW_WARNING: {
+		/* "WARNING: CPU: 0 PID: 1 at mm/memory.c:12 func+0x1/0x2" */
+		const char *at = strstr(l, " at ");
+		const char *sp = at ? strchr(at + 4, ' ') : NULL;
+		if (sp)
+			function_of(&fn, sp + 1);
+		if (!fn.len)
+			find_function(&fn, next);
+		buf_addf(title, "%s%s", r->title, fn.len ? fn.data : "unknown");
+		break;
+	}
+	case HOW_ON_LINE: {
+		const char *rest = l + strlen(r->match);
+		copy_until(&what, rest, at_stops);
+		/* "slab-use-after-free in folio_remove_rmap_ptes.isra.0" -> clone suffix off */
+		char *in = strstr(what.data, " in ");
+		if (in) {
+			struct buf f = BUF_INIT;
+			function_of(&f, in + 4);
+			buf_truncate(&what, (size_t)(in - what.data) + 4);
+			buf_add(&what, f.data, f.len);
+			buf_release(&f);
+		}
+		buf_addf(title, "%s%s", r->title, what.data);
+		break;
+	}
+	case HOW_UBSAN: {
+		/* "UBSAN: array-index-out-of-bounds in mm/rmap.c:1873:20" -> file only */
+		copy_until(&what, l + strlen(r->match), (const char *const[]){ ":", NULL });
+		buf_addf(title, "%s%s", r->title, what.data);
+		break;
+	}
+	case HOW_STACK:
+		find_function(&fn, next);
+		buf_addf(title, "%s in %s", r->title, fn.len ? fn.data : "unknown");
+		break;
+	case HOW_BUG: {
+		const char *rest = !strncmp(l, "BUG: ", 5) ? l + 5 : l;
+		copy_until(&what, rest, comma_stops);
+		if (!strncmp(what.data, "Unable to handle kernel ", 24)) {
+			/* arm64 words it differently; name it as x86 does */
+			struct buf w = BUF_INIT;
+			buf_addf(&w, "unable to handle kernel %s", what.data + 24);
+			char *addr = strstr(w.data, " at virtual address");
+			if (addr)
+				buf_truncate(&w, (size_t)(addr - w.data));
+			buf_release(&what);
+			what = w;
+		}
+		if (!strncmp(what.data, "Bad page", 8)) {
+			char *pfn = strstr(what.data, " pfn:");
+			if (pfn)
+				buf_truncate(&what, (size_t)(pfn - what.data));
+			buf_rtrim(&what);
+			buf_addf(title, "BUG: %s", what.data);
+			break;
+		}
+		/* an address in the title would make every report unique */
+		char *addr = strstr(what.data, " for address");
+		if (addr)
+			buf_truncate(&what, (size_t)(addr - what.data));
+		find_function(&fn, next);
+		buf_addf(title, "BUG: %s in %s", what.data, fn.len ? fn.data : "unknown");
+		break;
+	}
+	case HOW_FIXED:
+		buf_adds(title, r->title);
+		break;
+	case HOW_PANIC:
+		copy_until(&what, l + strlen(r->match), (const char *const[]){ " ]---", NULL });
+		buf_addf(title, "%s%s", r->title, what.data);
+		break;
+	}
+	buf_release(&fn);
+	buf_release(&what);
+}
+
+static void add_entry(struct splat_list *l, const char *title, const char *report)
 {
 	for (size_t i = 0; i < l->nr; i++) {
 		if (!strcmp(l->v[i].title, title)) {
@@ -51,43 +279,35 @@ static void add_splat(struct splat_list *l, const char *title, const char *repor
 		}
 	}
 	l->v = realloc(l->v, (l->nr + 1) * sizeof(*l->v));
+	memset(&l->v[l->nr], 0, sizeof(l->v[l->nr]));
 	l->v[l->nr].title = strdup(title);
 	l->v[l->nr].count = 1;
-	l->v[l->nr].report = strdup(report);
+	l->v[l->nr].report = strdup(report ? report : "");
 	l->nr++;
 }
 
-/* Find where the function is named in the lines that follow a header. */
-static void find_function(struct buf *fn, const char *after)
+void splat_add(struct splat_list *out, const char *title, const char *report)
 {
-	const char *p = after;
-	for (int n = 0; p && *p && n < 40; n++) {
-		const char *eol = strchr(p, '\n');
-		struct buf line = BUF_INIT;
-		buf_add(&line, p, eol ? (size_t)(eol - p) : strlen(p));
-		const char *l = strip_prefix(line.data);
-		const char *rip = strstr(l, "RIP: ");
-		if (rip) {
-			const char *colon = strchr(rip + 5, ':');
-			function_of(fn, colon ? colon + 1 : rip + 5);
-		} else if (!strncmp(l, "pc : ", 5)) {
-			function_of(fn, l + 5);
-		}
-		buf_release(&line);
-		if (fn->len)
-			return;
-		p = eol ? eol + 1 : NULL;
-	}
+	add_entry(out, title, report);
 }
 
 static void report_from(struct buf *r, const char *start)
 {
 	const char *p = start;
-	for (int n = 0; p && *p && n < 60; n++) {
+	for (int n = 0; p && *p && n < 80; n++) {
 		const char *eol = strchr(p, '\n');
 		size_t len = eol ? (size_t)(eol - p) + 1 : strlen(p);
+		if (n) {
+			struct buf line = BUF_INIT;
+			buf_add(&line, p, len);
+			int next_report = starts_report(strip_prefix(line.data));
+			buf_release(&line);
+			if (next_report)
+				break;
+		}
 		buf_add(r, p, len);
-		if (strstr(p, "---[ end trace") && strstr(p, "---[ end trace") < p + len)
+		const char *end = strstr(p, "---[ end");
+		if (end && end < p + len)
 			break;
 		p = eol ? eol + 1 : NULL;
 	}
@@ -95,75 +315,42 @@ static void report_from(struct buf *r, const char *start)
 
 void splat_scan(struct splat_list *out, const char *log)
 {
-	struct buf line = BUF_INIT, title = BUF_INIT, fn = BUF_INIT, report = BUF_INIT;
-	for (const char *p = log; p && *p;) {
+	struct buf line = BUF_INIT, title = BUF_INIT, report = BUF_INIT;
+	int last_report = -100; /* line number of the last report's start */
+	int lineno = 0;
+	for (const char *p = log; p && *p; lineno++) {
 		const char *eol = strchr(p, '\n');
 		const char *next = eol ? eol + 1 : NULL;
 		buf_reset(&line);
 		buf_add(&line, p, eol ? (size_t)(eol - p) : strlen(p));
 		buf_rtrim(&line);
 		const char *l = strip_prefix(line.data);
-		buf_reset(&title);
-		buf_reset(&fn);
-		if (!strncmp(l, "WARNING: ", 9) && strstr(l, " at ")) {
-			/* "WARNING: CPU: 0 PID: 1 at mm/memory.c:12 func+0x1/0x2" */
-			const char *at = strstr(l, " at ");
-			const char *sp = strchr(at + 4, ' ');
-			if (sp)
-				function_of(&fn, sp + 1);
-			if (!fn.len)
-				find_function(&fn, next);
-			buf_addf(&title, "WARNING in %s", fn.len ? fn.data : "unknown");
-		} else if (!strncmp(l, "BUG: ", 5)) {
-			const char *what = l + 5;
-			const char *end = strstr(what, " at ");
-			if (!end)
-				end = strstr(what, ", ");
-			struct buf w = BUF_INIT;
-			buf_add(&w, what, end ? (size_t)(end - what) : strlen(what));
-			find_function(&fn, next);
-			if (!strncmp(w.data, "Bad rss-counter state", 21)) {
-				/* the mm pointer and the value vary: keep the title stable */
-				buf_adds(&title, "BUG: Bad rss-counter state");
-			} else if (!strncmp(w.data, "Bad page", 8)) {
-				char *pfn = strstr(w.data, " pfn:");
-				if (pfn)
-					buf_truncate(&w, (size_t)(pfn - w.data));
-				buf_rtrim(&w);
-				buf_addf(&title, "BUG: %s", w.data);
-			}
-			else
-				buf_addf(&title, "BUG: %s in %s", w.data, fn.len ? fn.data : "unknown");
-			buf_release(&w);
-		} else if (!strncmp(l, "kernel BUG at ", 14)) {
-			find_function(&fn, next);
-			buf_addf(&title, "kernel BUG in %s", fn.len ? fn.data : "unknown");
-		} else if (!strncmp(l, "Oops: ", 6) || !strncmp(l, "Internal error: ", 16)) {
-			find_function(&fn, next);
-			buf_addf(&title, "Oops in %s", fn.len ? fn.data : "unknown");
-		} else if (strstr(l, "general protection fault") == l) {
-			find_function(&fn, next);
-			buf_addf(&title, "general protection fault in %s", fn.len ? fn.data : "unknown");
-		} else if (!strncmp(l, "Kernel panic - not syncing: ", 28)) {
-			buf_addf(&title, "kernel panic: %s", l + 28);
-		} else if (strstr(l, "Bad rss-counter state")) {
-			buf_adds(&title, "BUG: Bad rss-counter state");
-		} else if (!strncmp(l, "WARNING: possible circular locking", 34)) {
-			buf_adds(&title, "possible deadlock (circular locking)");
-		} else if (!strncmp(l, "WARNING: inconsistent lock state", 32)) {
-			buf_adds(&title, "inconsistent lock state");
-		}
-		if (title.len) {
+		const struct rule *r = match_rule(l);
+		/* an Oops printed right after the BUG that caused it is the same event */
+		if (r && (!strcmp(r->title ? r->title : "", "Oops")) && lineno - last_report <= 6)
+			r = NULL;
+		if (r) {
+			buf_reset(&title);
+			build_title(&title, r, l, next);
 			buf_reset(&report);
 			report_from(&report, p);
-			add_splat(out, title.data, report.data);
+			add_entry(out, title.data, report.data);
+			if (r->how != HOW_PANIC)
+				last_report = lineno;
 		}
 		p = next;
 	}
 	buf_release(&line);
 	buf_release(&title);
-	buf_release(&fn);
 	buf_release(&report);
+}
+
+void splat_ignore(struct splat_list *l, const struct strvec *patterns)
+{
+	for (size_t i = 0; i < l->nr; i++)
+		for (size_t k = 0; k < patterns->nr; k++)
+			if (fnmatch(patterns->v[k], l->v[i].title, 0) == 0)
+				l->v[i].ignored = 1;
 }
 
 int splat_has_panic(const struct splat_list *l)

@@ -27,6 +27,7 @@ int cmd_build(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_boot(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_test(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_report(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_splats(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_config(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 
 /* ui.c: what every command prints the same way. */

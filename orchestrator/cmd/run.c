@@ -26,6 +26,7 @@ static int run_baseline(struct pipeline *p, struct cell *c, const git_oid *base,
 	if (found < 0)
 		goto out;
 	if (found) {
+		splat_ignore(&c->splats, &p->cfg->splat_ignore); /* today's noise list */
 		printf("[base %s] baseline: %s, cached (%s)\n", c->arch,
 		       results_cell_verdict_name(c->verdict), key.data);
 		results_write_cell(c, err);

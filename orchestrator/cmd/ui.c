@@ -97,6 +97,7 @@ static const char *test_cell(const struct cell *c, const char *name, int baselin
 			case TEST_FAIL: return pre ? "fail (base)" : "FAIL";
 			case TEST_TIMEOUT: return pre ? "timeout (base)" : "TIMEOUT";
 			case TEST_LOST: return pre ? "lost (base)" : "LOST";
+			case TEST_FLAKY: return "flaky";
 			}
 		}
 	return "-";
@@ -142,6 +143,8 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 		unsigned total = 0;
 		unsigned pre = 0;
 		for (size_t k = 0; k < cells[i].splats.nr; k++) {
+			if (cells[i].splats.v[k].ignored)
+				continue; /* known noise is listed below, not counted */
 			total += cells[i].splats.v[k].count;
 			pre += cells[i].splats.v[k].preexisting ? cells[i].splats.v[k].count : 0;
 		}
@@ -219,8 +222,13 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 		if (c->detail && (c->verdict != CELL_FAIL || !failing))
 			printf("%s/%s: %s\n", c->revision, c->arch, c->detail);
 		for (size_t k = 0; k < c->splats.nr; k++)
-			printf("%s/%s: splat: %s (x%u)%s\n", c->revision, c->arch, c->splats.v[k].title,
-			       c->splats.v[k].count, c->splats.v[k].preexisting ? " (also on the base)" : "");
+			printf("%s/%s: splat: %s (x%u)%s%s\n", c->revision, c->arch, c->splats.v[k].title,
+			       c->splats.v[k].count, c->splats.v[k].preexisting ? " (also on the base)" : "",
+			       c->splats.v[k].ignored ? " (ignored: known noise)" : "");
+		for (size_t t = 0; t < c->nr_tests; t++)
+			if (c->tests[t].verdict == TEST_FLAKY)
+				printf("%s/%s: %s is flaky: %s\n", c->revision, c->arch, c->tests[t].name,
+				       c->tests[t].reason);
 		for (size_t t = 0; t < c->nr_tests; t++)
 			if (c->tests[t].verdict == TEST_SKIP)
 				printf("%s/%s: %s skipped: %s\n", c->revision, c->arch, c->tests[t].name,

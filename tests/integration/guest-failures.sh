@@ -16,3 +16,41 @@ printf '[paths]\nresults = %s/results\n[vm]\ncmdline = rdinit=/bin/cat\nboot_tim
 expect_exit 1 "guest that never answers ssh" -- $KPIPE -c "$WORK/hang.ini" test base
 expect_match "no ssh within 20 s" "the hang is named"
 no_kpipe_domains
+
+# Tests that misbehave: one fails only on its first run (flaky), one hangs.
+data="$WORK/data"
+mkdir -p "$data/guest-tests"
+cp -r kconfigs images "$data/"
+cp guest-tests/*.c guest-tests/*.h guest-tests/Makefile "$data/guest-tests/"
+cat > "$data/guest-tests/aa_flaky.c" <<'C'
+#include "ktap.h"
+int main(void)
+{
+	int first = access("/tmp/kpipe-flaky-ran", F_OK) != 0;
+	if (first)
+		close(open("/tmp/kpipe-flaky-ran", O_CREAT | O_WRONLY, 0644));
+	ktap_print_header();
+	ktap_set_plan(1);
+	ktap_test_result(!first, "passes from the second run on");
+	ktap_finished();
+}
+C
+cat > "$data/guest-tests/ab_hangs.c" <<'C'
+#include "ktap.h"
+int main(void)
+{
+	ktap_print_header();
+	ktap_set_plan(1);
+	sleep(3600);
+	ktap_test_result(1, "never gets here");
+	ktap_finished();
+}
+C
+printf '[paths]\nresults = %s/results\n[test]\ntimeout = 8\nretries = 2\n' "$WORK" > "$WORK/tests.ini"
+expect_exit 1 "a flaky test and a hanging test" -- env KPIPE_DATA_DIR="$data" $KPIPE -c "$WORK/tests.ini" test base
+expect_match "^aa_flaky +flaky" "the flaky test is reported as flaky"
+expect_match "aa_flaky is flaky: failed 1 of 2 runs" "how often it failed is said"
+expect_match "^ab_hangs +TIMEOUT" "the hanging test times out"
+expect_match "splat: guest hang: ab_hangs did not finish" "the hang is a finding"
+expect_match "^uffd_wp_zap_shmem +pass" "the tests after the hang still run"
+no_kpipe_domains

@@ -1,6 +1,6 @@
 # kpipe: see README.md.  'make run' and 'make check' install what they need.
 CC ?= cc
-PKGS := libgit2 libssh libvirt inih
+PKGS := libgit2 libssh libvirt inih libcrypto sqlite3
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-missing-field-initializers
 ifdef CI

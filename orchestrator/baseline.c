@@ -109,7 +109,7 @@ int baseline_load(struct cell *out, const char *cache_dir, const char *key, stru
 	buf_addf(&cell_dir, "%s/cell", dir.data);
 	if (!util_exists(cell_dir.data))
 		goto out;
-	if (results_load_summary(&cells, &n, dir.data, err) < 0 || n != 1) {
+	if (results_load_summary(&cells, &n, NULL, dir.data, err) < 0 || n != 1) {
 		ret = n != 1 && !err->msg.len ? kperror_set(err, KPERROR_INFRA, "broken baseline '%s'", dir.data) : -1;
 		goto out;
 	}

@@ -10,6 +10,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 static const char *cell_names[] = { "pass", "fail", "apply-failed", "build-failed",
 				    "boot-failed", "infra-error", "not-run" };
 static const char *test_names[] = { "pass", "fail", "skip", "timeout", "lost", "flaky" };
@@ -91,6 +93,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	json_str(b, "baseline", c->baseline);
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "first_bad_patch", c->first_bad);
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "patchset_hash", c->patchset);
 	buf_addf(b, ",\n%s  \"regressions\": %d", indent, c->regressions);
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "verdict", results_cell_verdict_name(c->verdict));
@@ -188,7 +192,11 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	buf_adds(&json, "{\n  ");
 	json_str(&json, "title", title);
 	buf_adds(&json, ",\n  \"cells\": [\n");
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE\n");
+	buf_adds(&tsv, "# title: ");
+	for (const char *q = title; q && *q; q++)
+		buf_addch(&tsv, (*q == '\n' || *q == '\t') ? ' ' : *q);
+	buf_addch(&tsv, '\n');
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -200,6 +208,12 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 		tsv_field(&tsv, c->commit ? c->commit : "-");
 		tsv_field(&tsv, c->detail ? c->detail : "");
 		tsv_field(&tsv, c->baseline ? c->baseline : "-");
+		struct buf secs = BUF_INIT;
+		for (int st = 0; st < STAGE_NR; st++)
+			buf_addf(&secs, "%s%.1f", st ? "," : "", c->seconds[st]);
+		tsv_field(&tsv, secs.data);
+		buf_release(&secs);
+		tsv_field(&tsv, c->patchset ? c->patchset : "-");
 		buf_addch(&tsv, '\n');
 		for (size_t t = 0; t < c->nr_tests; t++) {
 			char secs[32];
@@ -275,7 +289,8 @@ static int verdict_from_name(const char *const *names, int n, const char *s)
 	return -1;
 }
 
-int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, struct kperror *err)
+int results_load_summary(struct cell **out, size_t *nr, char **title, const char *run_dir,
+			 struct kperror *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
 	struct cell *cells = NULL;
@@ -293,7 +308,10 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 		if (eol)
 			*eol = '\0';
 		lineno++;
-		if (*line && *line != '#') {
+		if (title && !strncmp(line, "# title: ", 9)) {
+			free(*title);
+			*title = strdup(line + 9);
+		} else if (*line && *line != '#') {
 			char *f[64] = { 0 };
 			int nf = 0;
 			for (char *p = line; p && nf < 64; nf++) {
@@ -315,6 +333,15 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 				c->commit = strcmp(f[4], "-") ? strdup(f[4]) : NULL;
 				c->detail = *f[5] ? strdup(f[5]) : NULL;
 				c->baseline = nf >= 7 && strcmp(f[6], "-") ? strdup(f[6]) : NULL;
+				if (nf >= 8) {
+					const char *q = f[7];
+					for (int st = 0; st < STAGE_NR && *q; st++) {
+						c->seconds[st] = atof(q);
+						q += strcspn(q, ",");
+						q += *q == ',';
+					}
+				}
+				c->patchset = nf >= 9 && strcmp(f[8], "-") ? strdup(f[8]) : NULL;
 			} else if (!strcmp(f[0], "test") && nf >= 7 && c) {
 				c->tests = realloc(c->tests, (c->nr_tests + 1) * sizeof(*c->tests));
 				struct test_result *t = &c->tests[c->nr_tests++];
@@ -355,6 +382,24 @@ int results_load_summary(struct cell **out, size_t *nr, const char *run_dir, str
 			}
 		}
 		line = eol ? eol + 1 : NULL;
+	}
+	/* the reports behind the splat titles are in the kept console logs */
+	for (size_t i = 0; i < n; i++) {
+		struct buf console = BUF_INIT;
+		struct splat_list found = SPLAT_LIST_INIT;
+		buf_addf(&console, "%s/%s-%s/console.log", run_dir, cells[i].revision, cells[i].arch);
+		free(cells[i].dir);
+		cells[i].dir = strndup(console.data, console.len - strlen("/console.log"));
+		struct buf log = BUF_INIT;
+		if (cells[i].splats.nr && buf_read_file(&log, console.data) == 0)
+			splat_scan(&found, log.data);
+		for (size_t k = 0; k < cells[i].splats.nr; k++)
+			for (size_t f = 0; f < found.nr; f++)
+				if (!strcmp(found.v[f].title, cells[i].splats.v[k].title) && !cells[i].splats.v[k].report)
+					cells[i].splats.v[k].report = strdup(found.v[f].report);
+		splat_list_release(&found);
+		buf_release(&log);
+		buf_release(&console);
 	}
 	buf_release(&path);
 	buf_release(&text);
@@ -485,6 +530,7 @@ void results_cell_release(struct cell *c)
 	free(c->commit);
 	free(c->branch);
 	free(c->baseline);
+	free(c->patchset);
 	free(c->first_bad);
 	free(c->detail);
 	for (size_t i = 0; i < c->nr_tests; i++) {
@@ -502,4 +548,23 @@ void results_cell_release(struct cell *c)
 	splat_list_release(&c->splats);
 	strvec_clear(&c->missing_options);
 	memset(c, 0, sizeof(*c));
+}
+
+void results_patchset_hash(struct buf *out, const char *const *patches, size_t n)
+{
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	struct buf list = BUF_INIT;
+	if (!n)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		EVP_Digest(patches[i], strlen(patches[i]), digest, &len, EVP_sha256(), NULL);
+		for (unsigned k = 0; k < len; k++)
+			buf_addf(&list, "%02x", digest[k]);
+		buf_addch(&list, '\n');
+	}
+	EVP_Digest(list.data, list.len, digest, &len, EVP_sha256(), NULL);
+	for (unsigned k = 0; k < len; k++)
+		buf_addf(out, "%02x", digest[k]);
+	buf_release(&list);
 }

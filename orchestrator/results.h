@@ -64,6 +64,7 @@ struct cell {
 	char *commit;     /* hex id of the tested commit, or NULL */
 	char *branch;
 	char *baseline;   /* the revision name of this cell's baseline ("base"), or NULL */
+	char *patchset;   /* KCIDB patchset hash of the revision's patches, or NULL */
 	enum cell_verdict verdict;
 	char *detail;     /* one line: why it failed (owned, may be NULL) */
 	struct test_result *tests;
@@ -93,8 +94,13 @@ int results_write_cell(const struct cell *c, struct kperror *err);
 /* Write summary.json and summary.tsv for the whole run. */
 int results_write_summary(const char *run_dir, const char *title, const struct cell *cells,
 			  size_t n, struct kperror *err);
-/* Read summary.tsv back into cells (tests and verdicts; no KTAP detail). */
-int results_load_summary(struct cell **out, size_t *n, const char *run_dir, struct kperror *err);
+/*
+ * Read summary.tsv back into cells (verdicts, tests, splats, patch builds,
+ * stage times; no KTAP detail).  Splat reports are found again in each
+ * cell's kept console log.  *title (if not NULL) gets the run's title.
+ */
+int results_load_summary(struct cell **out, size_t *n, char **title, const char *run_dir,
+			 struct kperror *err);
 
 /* 1 if the test result is a failure (fail, timeout, lost). */
 int results_test_failed(const struct test_result *t);
@@ -112,6 +118,11 @@ void results_compare(struct cell *cells, size_t n);
 void results_changes(struct strvec *out, const struct cell *cells, size_t n);
 
 void results_set_detail(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * KCIDB's patchset hash: sha256 over the newline-terminated hex sha256 of
+ * each patch, in order ("" for none).  'out' gets 64 hex digits.
+ */
+void results_patchset_hash(struct buf *out, const char *const *patches, size_t n);
 void results_cell_release(struct cell *c);
 
 #endif

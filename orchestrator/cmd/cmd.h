@@ -8,6 +8,8 @@
 #ifndef KPIPE_CMD_H
 #define KPIPE_CMD_H
 
+#include <stdio.h>
+
 #include "../config.h"
 #include "../kperror.h"
 #include "../pipeline.h"
@@ -36,8 +38,14 @@ extern const struct pipeline_ui ui_pipeline;
 void ui_tree_progress(void *data, const char *what);
 /* One line: "==> <fmt>" for a top-level step. */
 void ui_step(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* The revision x arch x test matrix and one line per cell that failed. */
-void ui_print_matrix(const struct cell *cells, size_t n);
+/* The revision x arch x test matrix, what failed, what changed, to 'f'. */
+void ui_print_matrix(FILE *f, const struct cell *cells, size_t n);
+/*
+ * Write every report of a run into 'run_dir': junit.xml, kcidb.json,
+ * report.html and summary.txt (the matrix as text, to paste into a reply).
+ */
+int ui_write_reports(const char *run_dir, const char *title, const char *base_desc,
+		     const struct cell *cells, size_t n, struct kperror *err);
 /* 0 all good, 1 regressions, 2 apply failed (bad input), 3 infrastructure. */
 int ui_exit_code(const struct cell *cells, size_t n);
 /* A unique id for this run (guest names), "<pid>-<time>". */

@@ -2,6 +2,7 @@
 #include "cmd.h"
 #include "../apply.h"
 #include "../baseline.h"
+#include "../history.h"
 #include "../series.h"
 #include "../proc.h"
 #include "../util.h"
@@ -205,6 +206,14 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			c->seconds[STAGE_APPLY] = apply_seconds;
 			if (with_baseline && git_oid_equal(&onto, &base_oid))
 				c->baseline = strdup("base");
+			struct buf hash = BUF_INIT;
+			const char **diffs = calloc(rev->nr ? rev->nr : 1, sizeof(*diffs));
+			for (size_t k = 0; k < rev->nr; k++)
+				diffs[k] = rev->patches[k].diff;
+			results_patchset_hash(&hash, diffs, rev->nr);
+			free(diffs);
+			c->patchset = hash.len ? buf_detach(&hash, NULL) : NULL;
+			buf_release(&hash);
 			if (results_make_cell_dir(c, run_dir, err) < 0) {
 				stop = 1;
 				break;
@@ -255,10 +264,17 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		kperror_clear(err);
 	}
 	struct kperror serr = KPERROR_INIT;
-	if (results_write_summary(run_dir, s.revs[s.nr - 1].title, cells, ncells, &serr) < 0)
+	if (results_write_summary(run_dir, s.revs[s.nr - 1].title, cells, ncells, &serr) < 0 ||
+	    ui_write_reports(run_dir, s.revs[s.nr - 1].title, t->base_desc, cells, ncells, &serr) < 0)
 		fprintf(stderr, "kpipe: %s\n", serr.msg.data);
 	kperror_release(&serr);
-	ui_print_matrix(cells, ncells);
+	struct buf db = BUF_INIT;
+	buf_addf(&db, "%s/history.sqlite", ctx->cfg.cache_dir);
+	if (history_record(db.data, run_dir, s.revs[s.nr - 1].title, t->base_desc, cells, ncells, &serr) < 0)
+		fprintf(stderr, "kpipe: %s\n", serr.msg.data);
+	buf_release(&db);
+	kperror_release(&serr);
+	ui_print_matrix(stdout, cells, ncells);
 	/* what each revision cost; after the first, the incremental cost */
 	printf("time per revision:");
 	for (size_t i = 0; i < ncells; i++) {

@@ -12,10 +12,12 @@ int cmd_test(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	if (pipeline_run_cell(&s.pipeline, &s.cell, &s.commit, err) < 0)
 		goto out;
 	struct kperror serr = KPERROR_INIT;
-	results_write_summary(s.run_dir, s.cell.revision, &s.cell, 1, &serr);
-	kperror_release(&serr);
 	results_compare(&s.cell, 1);
-	ui_print_matrix(&s.cell, 1);
+	if (results_write_summary(s.run_dir, s.cell.revision, &s.cell, 1, &serr) < 0 ||
+	    ui_write_reports(s.run_dir, s.cell.revision, s.tree->base_desc, &s.cell, 1, &serr) < 0)
+		fprintf(stderr, "kpipe: %s\n", serr.msg.data);
+	kperror_release(&serr);
+	ui_print_matrix(stdout, &s.cell, 1);
 	printf("results: %s\n", s.run_dir);
 	ret = ui_exit_code(&s.cell, 1);
 	if (ret > 1)

@@ -1,4 +1,7 @@
 #include "cmd.h"
+#include "../report.h"
+
+#include <errno.h>
 #include "../util.h"
 
 #include <stdarg.h>
@@ -113,7 +116,7 @@ static int is_baseline(const struct cell *cells, size_t n, size_t i)
 	return 0;
 }
 
-void ui_print_matrix(const struct cell *cells, size_t n)
+void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 {
 	struct strvec names = STRVEC_INIT;
 	int w = 8;
@@ -124,20 +127,20 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 				if ((int)strlen(cells[i].tests[t].name) > w)
 					w = (int)strlen(cells[i].tests[t].name);
 			}
-	printf("\n%-*s", w + 2, "");
+	fprintf(f, "\n%-*s", w + 2, "");
 	for (size_t i = 0; i < n; i++) {
 		char head[64];
 		snprintf(head, sizeof(head), "%s/%s", cells[i].revision, cells[i].arch);
-		printf("  %-14s", head);
+		fprintf(f, "  %-14s", head);
 	}
-	putchar('\n');
+	fputc('\n', f);
 	for (size_t t = 0; t < names.nr; t++) {
-		printf("%-*s", w + 2, names.v[t]);
+		fprintf(f, "%-*s", w + 2, names.v[t]);
 		for (size_t i = 0; i < n; i++)
-			printf("  %-14s", test_cell(&cells[i], names.v[t], is_baseline(cells, n, i)));
-		putchar('\n');
+			fprintf(f, "  %-14s", test_cell(&cells[i], names.v[t], is_baseline(cells, n, i)));
+		fputc('\n', f);
 	}
-	printf("%-*s", w + 2, "splats");
+	fprintf(f, "%-*s", w + 2, "splats");
 	for (size_t i = 0; i < n; i++) {
 		char s[16];
 		unsigned total = 0;
@@ -152,14 +155,14 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 			snprintf(s, sizeof(s), "%u (base)", total);
 		else
 			snprintf(s, sizeof(s), "%u", total);
-		printf("  %-14s", total ? s : "-");
+		fprintf(f, "  %-14s", total ? s : "-");
 	}
-	putchar('\n');
+	fputc('\n', f);
 	int any_patch_builds = 0;
 	for (size_t i = 0; i < n; i++)
 		any_patch_builds |= cells[i].nr_patch_builds > 0;
 	if (any_patch_builds) {
-		printf("%-*s", w + 2, "each patch");
+		fprintf(f, "%-*s", w + 2, "each patch");
 		for (size_t i = 0; i < n; i++) {
 			char v[32];
 			unsigned broken = 0, warn = 0;
@@ -175,11 +178,11 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 				snprintf(v, sizeof(v), "build%s", warn ? "" : "s");
 			if (cells[i].nr_patch_builds && warn && !broken)
 				snprintf(v, sizeof(v), "+%u warning%s", warn, warn == 1 ? "" : "s");
-			printf("  %-14s", v);
+			fprintf(f, "  %-14s", v);
 		}
-		putchar('\n');
+		fputc('\n', f);
 	}
-	printf("%-*s", w + 2, "verdict");
+	fprintf(f, "%-*s", w + 2, "verdict");
 	for (size_t i = 0; i < n; i++) {
 		const char *v = results_cell_verdict_name(cells[i].verdict);
 		char up[32];
@@ -192,9 +195,9 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 		for (; v[k] && k < sizeof(up) - 1; k++)
 			up[k] = !loud ? v[k] : (char)(v[k] >= 'a' && v[k] <= 'z' ? v[k] - 32 : v[k]);
 		up[k] = '\0';
-		printf("  %-14s", up);
+		fprintf(f, "  %-14s", up);
 	}
-	printf("\n\n");
+	fprintf(f, "\n\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		int failing = 0;
@@ -203,46 +206,46 @@ void ui_print_matrix(const struct cell *cells, size_t n)
 			if (!results_test_failed(r))
 				continue;
 			failing++;
-			printf("%s/%s: %s: %s%s%s%s\n", c->revision, c->arch, r->name,
+			fprintf(f, "%s/%s: %s: %s%s%s%s\n", c->revision, c->arch, r->name,
 			       results_test_verdict_name(r->verdict), r->reason ? ": " : "",
 			       r->reason ? r->reason : "", r->preexisting ? " (also on the base)" : "");
 		}
 		for (size_t k = 0; k < c->nr_patch_builds; k++) {
 			const struct patch_build *pb = &c->patch_builds[k];
 			if (!pb->ok)
-				printf("%s/%s: patch %u/%u '%s' does not build: %s\n", c->revision, c->arch,
+				fprintf(f, "%s/%s: patch %u/%u '%s' does not build: %s\n", c->revision, c->arch,
 				       pb->index, pb->total, pb->subject, pb->error ? pb->error : "");
 			for (size_t q = 0; q < pb->new_warnings.nr; q++)
-				printf("%s/%s: patch %u/%u '%s' adds a warning: %s\n", c->revision, c->arch,
+				fprintf(f, "%s/%s: patch %u/%u '%s' adds a warning: %s\n", c->revision, c->arch,
 				       pb->index, pb->total, pb->subject, pb->new_warnings.v[q]);
 		}
 		if (c->first_bad)
-			printf("%s/%s: bisect: first bad patch: %s\n", c->revision, c->arch, c->first_bad);
+			fprintf(f, "%s/%s: bisect: first bad patch: %s\n", c->revision, c->arch, c->first_bad);
 		/* what is not a test's failure: build, boot, apply, infrastructure */
 		if (c->detail && (c->verdict != CELL_FAIL || !failing))
-			printf("%s/%s: %s\n", c->revision, c->arch, c->detail);
+			fprintf(f, "%s/%s: %s\n", c->revision, c->arch, c->detail);
 		for (size_t k = 0; k < c->splats.nr; k++)
-			printf("%s/%s: splat: %s (x%u)%s%s\n", c->revision, c->arch, c->splats.v[k].title,
+			fprintf(f, "%s/%s: splat: %s (x%u)%s%s\n", c->revision, c->arch, c->splats.v[k].title,
 			       c->splats.v[k].count, c->splats.v[k].preexisting ? " (also on the base)" : "",
 			       c->splats.v[k].ignored ? " (ignored: known noise)" : "");
 		for (size_t t = 0; t < c->nr_tests; t++)
 			if (c->tests[t].verdict == TEST_FLAKY)
-				printf("%s/%s: %s is flaky: %s\n", c->revision, c->arch, c->tests[t].name,
+				fprintf(f, "%s/%s: %s is flaky: %s\n", c->revision, c->arch, c->tests[t].name,
 				       c->tests[t].reason);
 		for (size_t t = 0; t < c->nr_tests; t++)
 			if (c->tests[t].verdict == TEST_SKIP)
-				printf("%s/%s: %s skipped: %s\n", c->revision, c->arch, c->tests[t].name,
+				fprintf(f, "%s/%s: %s skipped: %s\n", c->revision, c->arch, c->tests[t].name,
 				       c->tests[t].reason ? c->tests[t].reason : "");
 	}
 	struct strvec changes = STRVEC_INIT;
 	results_changes(&changes, cells, n);
 	if (changes.nr)
-		printf("\nchanges between revisions:\n");
+		fprintf(f, "\nchanges between revisions:\n");
 	for (size_t i = 0; i < changes.nr; i++)
-		printf("  %s\n", changes.v[i]);
+		fprintf(f, "  %s\n", changes.v[i]);
 	strvec_clear(&changes);
 	strvec_clear(&names);
-	fflush(stdout);
+	fflush(f);
 }
 
 int ui_exit_code(const struct cell *cells, size_t n)
@@ -323,4 +326,26 @@ void ui_revision_base(git_oid *out, struct buf *why, struct tree *t, const struc
 	buf_addf(why, "the configured base%s%s: base-commit %.12s %s", t ? ": " : "",
 		 t ? t->base_desc : "", rev->base_commit,
 		 t ? "is not in the tree" : "cannot be checked before the tree is imported");
+}
+
+int ui_write_reports(const char *run_dir, const char *title, const char *base_desc,
+		     const struct cell *cells, size_t n, struct kperror *err)
+{
+	struct buf path = BUF_INIT;
+	if (report_write_all(run_dir, title, cells, n, err) < 0)
+		return -1;
+	buf_addf(&path, "%s/summary.txt", run_dir);
+	FILE *f = fopen(path.data, "w");
+	if (!f) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot write '%s'", path.data);
+		buf_release(&path);
+		return -1;
+	}
+	fprintf(f, "kpipe results: %s\n", title);
+	if (base_desc)
+		fprintf(f, "base: %s\n", base_desc);
+	ui_print_matrix(f, cells, n);
+	fclose(f);
+	buf_release(&path);
+	return 0;
 }

@@ -32,3 +32,37 @@ no_kpipe_domains
 
 expect_exit 1 "kpipe report re-reads the run" -- $KPIPE -c "$WORK/cfg.ini" report "$run"
 expect_match "^uffd_wp_zap_shmem +pass +FAIL +pass" "the matrix shows base pass, v1 FAIL, v2 pass"
+
+# the reports: parsed by real parsers, the page rendered by a real browser
+OUT=$(python3 - "$run" <<'PY'
+import json, sys, xml.etree.ElementTree as ET
+run = sys.argv[1]
+suites = {s.get("name"): s for s in ET.parse(run + "/junit.xml").getroot()}
+v1 = suites["v1/x86_64"]
+case = [c for c in v1 if c.get("name") == "uffd_wp_zap_shmem"][0]
+print("junit v1 failures=%s case-failed=%s console-attached=%s" % (
+    v1.get("failures"), case.find("failure") is not None,
+    "WARNING" in (case.findtext("system-out") or "")))
+print("junit v2 failures=%s" % suites["v2/x86_64"].get("failures"))
+k = json.load(open(run + "/kcidb.json"))
+print("kcidb checkouts=%d builds=%d" % (len(k["checkouts"]), len(k["builds"])))
+print("kcidb statuses=" + ",".join(sorted(t["status"] for t in k["tests"])))
+print("kcidb v1 patchset=%d" % len([c for c in k["checkouts"] if c["comment"] == "v1" and len(c["patchset_hash"]) == 64]))
+PY
+)
+expect_match "^junit v1 failures=2 case-failed=True console-attached=True$" "junit.xml: v1's test and splat fail, with the console attached"
+expect_match "^junit v2 failures=0$" "junit.xml: v2 has no failure"
+expect_match "^kcidb checkouts=3 builds=3$" "kcidb.json: a checkout and a build per revision and the base"
+expect_match "^kcidb statuses=FAIL,PASS,PASS$" "kcidb.json: the test statuses"
+expect_match "^kcidb v1 patchset=1$" "kcidb.json: v1 carries its patchset hash"
+OUT=$(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
+	--disable-background-networking --disable-component-update --disable-sync \
+	--user-data-dir="$WORK/chromium" --dump-dom "file://$(readlink -f "$run")/report.html" 2>/dev/null)
+expect_match '<td class="fail" title="[^"]*"><a href="v1-x86_64/tests/uffd_wp_zap_shmem.out">fail</a></td>' \
+	"report.html renders in Chromium: v1's failing cell links to its output"
+expect_match "<summary>v1/x86_64: WARNING in zap_install_uffd_wp_if_needed \(x1\)</summary><pre>" \
+	"report.html: the splat with its stack"
+expect_match '<tr><th>v1/x86_64</th><td>[0-9.]+</td><td>[0-9.]+</td><td>[1-9][0-9]*\.[0-9]</td>' \
+	"report.html: the stage times (build > 0)"
+OUT=$(cat "$run/summary.txt")
+expect_match "^uffd_wp_zap_shmem +pass +FAIL +pass" "summary.txt: the matrix to paste into a reply"

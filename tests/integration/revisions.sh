@@ -33,12 +33,16 @@ expect_match "v2 x86_64: fixed: uffd_wp_zap_shmem" "the change list says v2 fixe
 expect_match "v2 x86_64: splat gone: WARNING in zap_install_uffd_wp_if_needed" "the change list says v2's splat is gone"
 expect_match "^time per revision: .*v3 [0-9.]+s" "the time of each revision is shown"
 OUT=$(cat "$WORK/results/latest/summary.tsv")
-expect_match "^cell	v3	x86_64	fail	[0-9a-f]{40}	.*	base$" "v3 is compared with the base"
+expect_match "^cell	v3	x86_64	fail	[0-9a-f]{40}	.*	base	[0-9.,]+	[0-9a-f]{64}$" "v3 is compared with the base (and carries its stage times and patchset hash)"
 grep -q '"total":' "$WORK/results/latest/summary.json" && pass "per-revision totals in summary.json" ||
 	failed "no per-revision totals in summary.json"
 
 expect_exit 0 "kpipe run v2 v3: only pre-existing failures" -- $KPIPE -c "$WORK/cfg.ini" run $S/v2.mbox $S/v3.mbox
 expect_match "^\[base x86_64\] baseline: fail, cached" "the baseline is reused from the cache"
+expect_exit 0 "kpipe report --history" -- $KPIPE -c "$WORK/cfg.ini" report --history "mm/memory: factor out batched uffd-wp marker install"
+expect_match "^'mm/memory: factor out batched uffd-wp marker install': changes from the older to the newer of run [0-9]+" \
+	"the history names the two runs"
+expect_match "^  v1 x86_64 splat gone: WARNING in zap_install_uffd_wp_if_needed$" "the history says v1's splat is gone"
 no_kpipe_domains
 OUT=$run_out
 expect_match "^v1/x86_64: uffd_wp_zap_shmem: fail: not ok: shmem: all pages" "v1's regression is named"

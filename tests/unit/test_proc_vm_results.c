@@ -1,4 +1,8 @@
 #include "harness.h"
+#include "history.h"
+#include "report.h"
+
+#include <stdio.h>
 #include "proc.h"
 #include "results.h"
 #include "util.h"
@@ -131,7 +135,7 @@ TEST(results_summary_round_trip)
 	CHECK(results_write_summary(dir, "title", c, 2, &err) == 0);
 	struct cell *back = NULL;
 	size_t n = 0;
-	CHECK(results_load_summary(&back, &n, dir, &err) == 0);
+	CHECK(results_load_summary(&back, &n, NULL, dir, &err) == 0);
 	CHECK(n == 2);
 	if (n == 2) {
 		CHECK(back[0].verdict == CELL_FAIL && back[1].verdict == CELL_PASS);
@@ -145,7 +149,7 @@ TEST(results_summary_round_trip)
 	free(back);
 	results_cell_release(&c[0]);
 	results_cell_release(&c[1]);
-	CHECK(results_load_summary(&back, &n, "/nonexistent", &err) < 0);
+	CHECK(results_load_summary(&back, &n, NULL, "/nonexistent", &err) < 0);
 	CHECK_CONTAINS(err.msg.data, "is not a kpipe run directory");
 	util_rm_rf(dir);
 	kperror_release(&err);
@@ -162,7 +166,129 @@ const struct unit_test vm_tests[] = {
 	{ "vm: accel tcg always possible", vm_accel_tcg_always_possible },
 	{ NULL, NULL },
 };
+
+static void fill_cell(struct cell *c, const char *rev, const char *test, enum test_verdict v,
+		      const char *splat)
+{
+	memset(c, 0, sizeof(*c));
+	strvec_init(&c->missing_options);
+	c->revision = strdup(rev);
+	c->arch = strdup("x86_64");
+	c->dir = strdup("/nonexistent");
+	c->verdict = v == TEST_PASS && !splat ? CELL_PASS : CELL_FAIL;
+	c->nr_tests = 1;
+	c->tests = calloc(1, sizeof(struct test_result));
+	c->tests[0].name = strdup(test);
+	c->tests[0].verdict = v;
+	c->tests[0].reason = v == TEST_FAIL ? strdup("not ok: <data> & \"marks\"") : NULL;
+	c->tests[0].ktap.planned = -1;
+	c->seconds[STAGE_BUILD] = 12.5;
+	if (splat) {
+		c->splats.nr = 1;
+		c->splats.v = calloc(1, sizeof(struct splat));
+		c->splats.v[0].title = strdup(splat);
+		c->splats.v[0].count = 1;
+		c->splats.v[0].report = strdup("WARNING: ... <stack>");
+	}
+}
+
+TEST(history_round_trip_and_changes)
+{
+	char dir[] = "/tmp/kpipe-history-XXXXXX";
+	struct kperror err = KPERROR_INIT;
+	CHECK(mkdtemp(dir) != NULL);
+	char db[128];
+	snprintf(db, sizeof(db), "%s/h.sqlite", dir);
+	struct cell first[2], second[2];
+	fill_cell(&first[0], "v1", "t", TEST_FAIL, "WARNING in zap_pte_range");
+	fill_cell(&first[1], "v2", "t", TEST_PASS, NULL);
+	fill_cell(&second[0], "v1", "t", TEST_PASS, NULL);
+	fill_cell(&second[1], "v2", "t", TEST_PASS, "BUG: Bad rss-counter state");
+	struct strvec changes = STRVEC_INIT;
+	struct buf about = BUF_INIT;
+	CHECK(history_changes(&changes, &about, db, NULL, &err) == 0);
+	CHECK_STR(about.data, "no run is recorded yet");
+	CHECK(history_record(db, "/r/1", "series A", "base", first, 2, &err) == 0);
+	CHECK(history_record(db, "/r/2", "series B", "base", first, 2, &err) == 0);
+	buf_reset(&about);
+	CHECK(history_changes(&changes, &about, db, "series A", &err) == 0);
+	CHECK_CONTAINS(about.data, "no earlier run of 'series A'");
+	CHECK(history_record(db, "/r/3", "series A", "base", second, 2, &err) == 0);
+	buf_reset(&about);
+	CHECK(history_changes(&changes, &about, db, "series A", &err) == 0);
+	CHECK_CONTAINS(about.data, "run 3 of");
+	CHECK_CONTAINS(about.data, "run 1 of");
+	CHECK(changes.nr == 3);
+	if (changes.nr == 3) {
+		CHECK_STR(changes.v[0], "v1 x86_64 t: fail -> pass");
+		CHECK_STR(changes.v[1], "v2 x86_64 new splat: BUG: Bad rss-counter state");
+		CHECK_STR(changes.v[2], "v1 x86_64 splat gone: WARNING in zap_pte_range");
+	}
+	for (int i = 0; i < 2; i++) {
+		results_cell_release(&first[i]);
+		results_cell_release(&second[i]);
+	}
+	strvec_clear(&changes);
+	buf_release(&about);
+	util_rm_rf(dir);
+	kperror_release(&err);
+}
+
+TEST(reports_junit_kcidb_html)
+{
+	struct cell c[2];
+	struct buf b = BUF_INIT;
+	fill_cell(&c[0], "base", "t", TEST_PASS, NULL);
+	fill_cell(&c[1], "v1", "t", TEST_FAIL, "WARNING in zap_pte_range");
+	c[1].baseline = strdup("base");
+	c[1].patchset = strdup("ab12");
+	results_compare(c, 2);
+	report_junit(&b, "a <series>", c, 2);
+	CHECK_CONTAINS(b.data, "<testsuites name=\"kpipe: a &lt;series&gt;\">");
+	CHECK_CONTAINS(b.data, "<testsuite name=\"v1/x86_64\" tests=\"4\" failures=\"2\" skipped=\"0\"");
+	CHECK_CONTAINS(b.data, "<testcase classname=\"kpipe.v1.x86_64\" name=\"t\" time=\"0.00\">");
+	CHECK_CONTAINS(b.data, "<failure message=\"fail: not ok: &lt;data&gt; &amp; &quot;marks&quot;\"/>");
+	CHECK_CONTAINS(b.data, "name=\"kernel splats\"");
+	buf_reset(&b);
+	report_kcidb(&b, "run1", c, 2);
+	CHECK_CONTAINS(b.data, "\"version\": {\"major\": 4, \"minor\": 3}");
+	CHECK_CONTAINS(b.data, "\"id\": \"kpipe:run1-v1\", \"origin\": \"kpipe\", \"patchset_hash\": \"ab12\"");
+	CHECK_CONTAINS(b.data, "\"path\": \"kpipe.t\", \"status\": \"FAIL\"");
+	buf_reset(&b);
+	report_html(&b, "s", c, 2);
+	CHECK_CONTAINS(b.data, "<td class=\"fail\" title=\"not ok: &lt;data&gt; &amp; &quot;marks&quot;\"><a href=\"v1-x86_64/tests/t.out\">fail</a></td>");
+	CHECK_CONTAINS(b.data, "<summary>v1/x86_64: WARNING in zap_pte_range (x1)</summary><pre>WARNING: ... &lt;stack&gt;</pre>");
+	buf_release(&b);
+	results_cell_release(&c[0]);
+	results_cell_release(&c[1]);
+}
+
+TEST(patchset_hash_as_kcidb_defines_it)
+{
+	struct buf h = BUF_INIT;
+	const char *patches[] = { "a\n", "b\n" };
+	/* sha256("a\n") and sha256("b\n"), each with a newline, hashed again */
+	results_patchset_hash(&h, patches, 2);
+	/* computed independently with Python's hashlib */
+	CHECK_STR(h.data, "7b77b1b66500ed66bdb3e5f10e78f55ab6d4b404fa676ec1bee2ab5b31346a80");
+	struct buf again = BUF_INIT;
+	results_patchset_hash(&again, patches, 2);
+	CHECK_STR(h.data, again.data);
+	const char *one[] = { "a\n" };
+	buf_reset(&again);
+	results_patchset_hash(&again, one, 1);
+	CHECK(strcmp(h.data, again.data));
+	buf_reset(&again);
+	results_patchset_hash(&again, one, 0);
+	CHECK(again.len == 0);
+	buf_release(&h);
+	buf_release(&again);
+}
+
 const struct unit_test results_tests[] = {
 	{ "results: summary round trip", results_summary_round_trip },
+	{ "history: round trip and changes", history_round_trip_and_changes },
+	{ "report: JUnit, KCIDB, HTML", reports_junit_kcidb_html },
+	{ "results: patchset hash as KCIDB defines it", patchset_hash_as_kcidb_defines_it },
 	{ NULL, NULL },
 };

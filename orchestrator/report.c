@@ -1,0 +1,386 @@
+#include "report.h"
+#include "buf.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Escape for XML/HTML text and attributes; drop characters XML forbids. */
+static void add_escaped(struct buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		switch (*p) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
+		default:
+			if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+				continue;
+			buf_addch(b, (char)*p);
+		}
+	}
+}
+
+static int is_baseline(const struct cell *cells, size_t n, size_t i)
+{
+	for (size_t k = 0; k < n; k++)
+		if (k != i && cells[k].baseline && !strcmp(cells[k].baseline, cells[i].revision) &&
+		    !strcmp(cells[k].arch, cells[i].arch))
+			return 1;
+	return 0;
+}
+
+static void read_tail(struct buf *out, const char *path, size_t max)
+{
+	struct buf b = BUF_INIT;
+	if (buf_read_file(&b, path) == 0) {
+		size_t off = b.len > max ? b.len - max : 0;
+		buf_add(out, b.data + off, b.len - off);
+	}
+	buf_release(&b);
+}
+
+static void junit_case(struct buf *b, const struct cell *c, const char *name, double secs,
+		       const char *failure, const char *skipped, const char *out_file)
+{
+	buf_adds(b, "    <testcase classname=\"kpipe.");
+	add_escaped(b, c->revision);
+	buf_addch(b, '.');
+	add_escaped(b, c->arch);
+	buf_adds(b, "\" name=\"");
+	add_escaped(b, name);
+	buf_addf(b, "\" time=\"%.2f\">\n", secs);
+	if (skipped) {
+		buf_adds(b, "      <skipped message=\"");
+		add_escaped(b, skipped);
+		buf_adds(b, "\"/>\n");
+	}
+	if (failure) {
+		buf_adds(b, "      <failure message=\"");
+		add_escaped(b, failure);
+		buf_adds(b, "\"/>\n      <system-out>");
+		struct buf text = BUF_INIT, path = BUF_INIT;
+		if (out_file) {
+			buf_addf(&path, "%s/%s", c->dir, out_file);
+			buf_adds(&text, "==== output\n");
+			read_tail(&text, path.data, 64 * 1024);
+		}
+		buf_reset(&path);
+		buf_addf(&path, "%s/console.log", c->dir);
+		buf_adds(&text, "\n==== console (the end)\n");
+		read_tail(&text, path.data, 64 * 1024);
+		add_escaped(b, text.data);
+		buf_release(&text);
+		buf_release(&path);
+		buf_adds(b, "</system-out>\n");
+	}
+	buf_adds(b, "    </testcase>\n");
+}
+
+void report_junit(struct buf *b, const char *title, const struct cell *cells, size_t n)
+{
+	buf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kpipe: ");
+	add_escaped(b, title);
+	buf_adds(b, "\">\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		struct buf name = BUF_INIT, body = BUF_INIT;
+		unsigned tests = 0, failures = 0, skipped = 0;
+		double total = 0;
+		for (int s = 0; s < STAGE_NR; s++)
+			total += c->seconds[s];
+		/* build and boot are cases too: a revision that does not build fails there */
+		int build_bad = c->verdict == CELL_BUILD_FAILED || c->verdict == CELL_APPLY_FAILED;
+		junit_case(&body, c, "build", c->seconds[STAGE_BUILD],
+			   build_bad ? (c->detail ? c->detail : "build failed") : NULL, NULL,
+			   build_bad ? "build.log" : NULL);
+		tests++;
+		failures += build_bad;
+		if (!build_bad) {
+			int boot_bad = c->verdict == CELL_BOOT_FAILED;
+			junit_case(&body, c, "boot", c->seconds[STAGE_BOOT],
+				   boot_bad ? (c->detail ? c->detail : "boot failed") : NULL, NULL, NULL);
+			tests++;
+			failures += boot_bad;
+		}
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			const struct test_result *r = &c->tests[t];
+			struct buf out = BUF_INIT, msg = BUF_INIT;
+			buf_addf(&out, "tests/%s.out", r->name);
+			int bad = results_test_failed(r);
+			if (bad)
+				buf_addf(&msg, "%s%s%s%s", results_test_verdict_name(r->verdict),
+					 r->reason ? ": " : "", r->reason ? r->reason : "",
+					 r->preexisting ? " (also fails on the base)" : "");
+			junit_case(&body, c, r->name, r->seconds, bad ? msg.data : NULL,
+				   r->verdict == TEST_SKIP ? (r->reason ? r->reason : "skipped") : NULL,
+				   out.data);
+			tests++;
+			failures += bad;
+			skipped += r->verdict == TEST_SKIP;
+			buf_release(&out);
+			buf_release(&msg);
+		}
+		struct buf splats = BUF_INIT;
+		for (size_t k = 0; k < c->splats.nr; k++)
+			if (!c->splats.v[k].ignored)
+				buf_addf(&splats, "%s%s (x%u)%s", splats.len ? "; " : "", c->splats.v[k].title,
+					 c->splats.v[k].count, c->splats.v[k].preexisting ? " (also on the base)" : "");
+		if (c->verdict != CELL_APPLY_FAILED && c->verdict != CELL_BUILD_FAILED) {
+			junit_case(&body, c, "kernel splats", 0, splats.len ? splats.data : NULL, NULL, NULL);
+			tests++;
+			failures += splats.len > 0;
+		}
+		buf_release(&splats);
+		buf_addf(&name, "%s/%s", c->revision, c->arch);
+		buf_adds(b, "  <testsuite name=\"");
+		add_escaped(b, name.data);
+		buf_addf(b, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\" time=\"%.1f\">\n", tests, failures,
+			 skipped, total);
+		buf_add(b, body.data, body.len);
+		buf_adds(b, "  </testsuite>\n");
+		buf_release(&name);
+		buf_release(&body);
+	}
+	buf_adds(b, "</testsuites>\n");
+}
+
+static void json_kv(struct buf *b, const char *key, const char *v, int comma)
+{
+	buf_addf(b, "%s\"%s\": \"", comma ? ", " : "", key);
+	buf_add_json_escaped(b, v ? v : "");
+	buf_addch(b, '"');
+}
+
+void report_kcidb(struct buf *b, const char *run_id, const struct cell *cells, size_t n)
+{
+	buf_adds(b, "{\n  \"version\": {\"major\": 4, \"minor\": 3},\n  \"checkouts\": [");
+	int first = 1;
+	for (size_t i = 0; i < n; i++) {
+		int seen = 0;
+		for (size_t k = 0; k < i; k++)
+			seen |= !strcmp(cells[k].revision, cells[i].revision);
+		if (seen)
+			continue;
+		struct buf id = BUF_INIT;
+		buf_addf(&id, "kpipe:%s-%s", run_id, cells[i].revision);
+		buf_adds(b, first ? "\n    {" : ",\n    {");
+		first = 0;
+		json_kv(b, "id", id.data, 0);
+		json_kv(b, "origin", "kpipe", 1);
+		if (cells[i].commit)
+			json_kv(b, "git_commit_hash", cells[i].commit, 1);
+		json_kv(b, "patchset_hash", cells[i].patchset ? cells[i].patchset : "", 1);
+		json_kv(b, "comment", cells[i].revision, 1);
+		buf_addf(b, ", \"valid\": %s}", cells[i].verdict == CELL_APPLY_FAILED ? "false" : "true");
+		buf_release(&id);
+	}
+	buf_adds(b, "\n  ],\n  \"builds\": [");
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		if (c->verdict == CELL_APPLY_FAILED)
+			continue;
+		buf_adds(b, i ? ",\n    {" : "\n    {");
+		buf_addf(b, "\"id\": \"kpipe:%s-%s-%s\", \"checkout_id\": \"kpipe:%s-%s\"", run_id, c->revision,
+			 c->arch, run_id, c->revision);
+		json_kv(b, "origin", "kpipe", 1);
+		json_kv(b, "architecture", c->arch, 1);
+		json_kv(b, "config_name", "kpipe tinyconfig+fragments", 1);
+		buf_addf(b, ", \"duration\": %.1f, \"valid\": %s}", c->seconds[STAGE_BUILD],
+			 c->verdict == CELL_BUILD_FAILED ? "false" : "true");
+	}
+	buf_adds(b, "\n  ],\n  \"tests\": [");
+	first = 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			const struct test_result *r = &c->tests[t];
+			static const char *const status[] = { "PASS", "FAIL", "SKIP", "ERROR", "ERROR", "PASS" };
+			buf_adds(b, first ? "\n    {" : ",\n    {");
+			first = 0;
+			buf_addf(b, "\"id\": \"kpipe:%s-%s-%s-%s\", \"build_id\": \"kpipe:%s-%s-%s\"", run_id,
+				 c->revision, c->arch, r->name, run_id, c->revision, c->arch);
+			json_kv(b, "origin", "kpipe", 1);
+			struct buf path = BUF_INIT;
+			buf_addf(&path, "kpipe.%s", r->name);
+			json_kv(b, "path", path.data, 1);
+			buf_release(&path);
+			json_kv(b, "status", status[r->verdict], 1);
+			buf_addf(b, ", \"duration\": %.2f", r->seconds);
+			if (r->reason)
+				json_kv(b, "comment", r->reason, 1);
+			buf_adds(b, "}");
+		}
+	}
+	buf_adds(b, "\n  ]\n}\n");
+}
+
+static const char *html_class(const struct test_result *r, int base)
+{
+	if (base && results_test_failed(r))
+		return "base";
+	switch (r->verdict) {
+	case TEST_PASS: return "pass";
+	case TEST_SKIP: return "skip";
+	case TEST_FLAKY: return "flaky";
+	default: return r->preexisting ? "base" : "fail";
+	}
+}
+
+void report_html(struct buf *b, const char *title, const struct cell *cells, size_t n)
+{
+	struct strvec names = STRVEC_INIT;
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; t < cells[i].nr_tests; t++)
+			if (!strvec_contains(&names, cells[i].tests[t].name))
+				strvec_push(&names, cells[i].tests[t].name);
+	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>kpipe: ");
+	add_escaped(b, title);
+	buf_adds(b, "</title>\n<style>\n"
+		    "body{font-family:sans-serif;margin:2em;color:#222}\n"
+		    "table{border-collapse:collapse;margin:1em 0}\n"
+		    "th,td{border:1px solid #bbb;padding:.3em .7em;text-align:left}\n"
+		    "td.pass{background:#c8f0c8} td.fail{background:#f5b5b5;font-weight:bold}\n"
+		    "td.skip{background:#eee} td.base{background:#f5dfb5} td.flaky{background:#f0f0a0}\n"
+		    "td a{color:inherit} pre{background:#f6f6f6;padding:.5em;overflow:auto;font-size:85%}\n"
+		    "</style></head><body>\n<h1>kpipe: ");
+	add_escaped(b, title);
+	buf_adds(b, "</h1>\n<table id=\"matrix\"><tr><th>test</th>");
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(b, "<th>");
+		add_escaped(b, cells[i].revision);
+		buf_addch(b, '/');
+		add_escaped(b, cells[i].arch);
+		buf_adds(b, "</th>");
+	}
+	buf_adds(b, "</tr>\n");
+	for (size_t t = 0; t < names.nr; t++) {
+		buf_adds(b, "<tr><th>");
+		add_escaped(b, names.v[t]);
+		buf_adds(b, "</th>");
+		for (size_t i = 0; i < n; i++) {
+			const struct test_result *r = NULL;
+			for (size_t k = 0; k < cells[i].nr_tests; k++)
+				if (!strcmp(cells[i].tests[k].name, names.v[t]))
+					r = &cells[i].tests[k];
+			if (!r) {
+				buf_adds(b, "<td>-</td>");
+				continue;
+			}
+			buf_addf(b, "<td class=\"%s\"", html_class(r, is_baseline(cells, n, i)));
+			if (r->reason) {
+				buf_adds(b, " title=\"");
+				add_escaped(b, r->reason);
+				buf_addch(b, '"');
+			}
+			buf_adds(b, "><a href=\"");
+			add_escaped(b, cells[i].revision);
+			buf_addch(b, '-');
+			add_escaped(b, cells[i].arch);
+			buf_adds(b, "/tests/");
+			add_escaped(b, r->name);
+			buf_addf(b, ".out\">%s</a></td>", results_test_verdict_name(r->verdict));
+		}
+		buf_adds(b, "</tr>\n");
+	}
+	buf_adds(b, "<tr><th>verdict</th>");
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		int bad = c->verdict != CELL_PASS && !is_baseline(cells, n, i) && c->regressions;
+		const char *cls = c->verdict == CELL_PASS ? "pass" : bad ? "fail" : "base";
+		buf_addf(b, "<td class=\"%s\"><a href=\"", cls);
+		add_escaped(b, c->revision);
+		buf_addch(b, '-');
+		add_escaped(b, c->arch);
+		buf_addf(b, "/console.log\">%s</a></td>",
+			 bad || c->verdict == CELL_PASS || is_baseline(cells, n, i) ? results_cell_verdict_name(c->verdict)
+										: "pre-existing");
+	}
+	buf_adds(b, "</tr>\n</table>\n<h2>Details</h2>\n<ul>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i];
+		if (c->detail) {
+			buf_adds(b, "<li>");
+			add_escaped(b, c->revision);
+			buf_addch(b, '/');
+			add_escaped(b, c->arch);
+			buf_adds(b, ": ");
+			add_escaped(b, c->detail);
+			buf_adds(b, "</li>\n");
+		}
+		if (c->first_bad) {
+			buf_adds(b, "<li>");
+			add_escaped(b, c->revision);
+			buf_adds(b, ": first bad patch: ");
+			add_escaped(b, c->first_bad);
+			buf_adds(b, "</li>\n");
+		}
+	}
+	buf_adds(b, "</ul>\n<h2>Kernel splats</h2>\n");
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < cells[i].splats.nr; k++) {
+			const struct splat *s = &cells[i].splats.v[k];
+			any = 1;
+			buf_adds(b, "<details class=\"splat\"><summary>");
+			add_escaped(b, cells[i].revision);
+			buf_addch(b, '/');
+			add_escaped(b, cells[i].arch);
+			buf_adds(b, ": ");
+			add_escaped(b, s->title);
+			buf_addf(b, " (x%u)%s%s</summary><pre>", s->count,
+				 s->preexisting ? " (also on the base)" : "", s->ignored ? " (known noise)" : "");
+			add_escaped(b, s->report ? s->report : "");
+			buf_adds(b, "</pre></details>\n");
+		}
+	}
+	if (!any)
+		buf_adds(b, "<p>none</p>\n");
+	buf_adds(b, "<h2>Time per stage (seconds)</h2>\n<table id=\"stages\"><tr><th>cell</th>");
+	for (int s = 0; s < STAGE_NR; s++)
+		buf_addf(b, "<th>%s</th>", results_stage_name((enum stage)s));
+	buf_adds(b, "</tr>\n");
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(b, "<tr><th>");
+		add_escaped(b, cells[i].revision);
+		buf_addch(b, '/');
+		add_escaped(b, cells[i].arch);
+		buf_adds(b, "</th>");
+		for (int s = 0; s < STAGE_NR; s++)
+			buf_addf(b, "<td>%.1f</td>", cells[i].seconds[s]);
+		buf_adds(b, "</tr>\n");
+	}
+	buf_adds(b, "</table>\n</body></html>\n");
+	strvec_clear(&names);
+}
+
+int report_write_all(const char *run_dir, const char *title, const struct cell *cells, size_t n,
+		     struct kperror *err)
+{
+	struct buf b = BUF_INIT, path = BUF_INIT;
+	const char *run_id = strrchr(run_dir, '/') ? strrchr(run_dir, '/') + 1 : run_dir;
+	int ret = 0;
+	for (int which = 0; which < 3 && !ret; which++) {
+		buf_reset(&b);
+		buf_reset(&path);
+		if (which == 0) {
+			report_junit(&b, title, cells, n);
+			buf_addf(&path, "%s/junit.xml", run_dir);
+		} else if (which == 1) {
+			report_kcidb(&b, run_id, cells, n);
+			buf_addf(&path, "%s/kcidb.json", run_dir);
+		} else {
+			report_html(&b, title, cells, n);
+			buf_addf(&path, "%s/report.html", run_dir);
+		}
+		int e = buf_write_file(&b, path.data);
+		if (e < 0)
+			ret = kperror_errno(err, KPERROR_INFRA, e, "cannot write '%s'", path.data);
+	}
+	buf_release(&b);
+	buf_release(&path);
+	return ret;
+}

@@ -301,8 +301,14 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 	if (p.timed_out) {
 		buf_addf(&out->errors, "the build ran over %d s and was stopped\n", o->timeout_seconds);
 	} else if (p.exit_code) {
-		if (buf_read_file(&log, o->log_path) == 0)
-			kbuild_first_errors(&out->errors, log.data, 10);
+		buf_read_file(&log, o->log_path);
+		/* a full disk is the machine's trouble, not the revision's */
+		if (strstr(log.data, "No space left on device")) {
+			kperror_set(err, KPERROR_INFRA, "the %s build ran out of disk space in '%s' (see '%s')",
+				    o->arch, out->builddir, o->log_path);
+			goto out;
+		}
+		kbuild_first_errors(&out->errors, log.data, 10);
 		if (!out->errors.len)
 			buf_addf(&out->errors, "make exited with %d\n", p.exit_code);
 	} else {

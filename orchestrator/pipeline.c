@@ -320,6 +320,7 @@ int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const ch
 			boot_failure_detail(c, b->console, "sshd did not answer");
 			results_set_detail(c, "no ssh within %d s (%s)", p->cfg->boot_timeout,
 					   c->detail);
+			splat_add(&c->splats, "guest hang: no ssh after boot", c->detail);
 			outcome = "TIMEOUT";
 		}
 		vm_destroy(b->vm);

@@ -47,10 +47,10 @@ static void function_of(struct buf *out, const char *s)
 static int infra_frame(const char *fn)
 {
 	static const char *const prefixes[] = {
-		"dump_stack", "show_stack", "print_report", "kasan_", "__kasan", "kfence_",
+		"dump_stack", "show_stack", "print_", "kasan_", "__switch_to", "__kasan", "kfence_",
 		"__warn", "warn_slowpath", "report_bug", "handle_bug", "exc_", "asm_exc_",
 		"check_noncircular", "check_prev_add", "validate_chain", "__lock_acquire",
-		"lock_acquire", "mark_lock", "print_usage_bug", "valid_state", "_raw_",
+		"lock_acquire", "mark_lock", "valid_state", "_raw_",
 		"do_raw_", "native_queued_spin", "queued_spin", "__pv_queued", "down_",
 		"up_", "rwsem_", "__down", "__schedule", "schedule", "__mutex_lock", "mutex_lock",
 		"io_schedule", "bit_wait", "__wait_on", "out_of_line_wait", "panic", "die",
@@ -160,11 +160,13 @@ static void find_function(struct buf *fn, const char *after)
 		} else if (!strncasecmp(l, "Call Trace:", 11)) {
 			in_trace = 1;
 		} else if (in_trace && strstr(l, "+0x")) {
-			/* a frame: "func+0x1a/0x20", maybe "? func+..." (unreliable: skipped) */
+			/* a frame: "func+0x1a/0x20", arm64 may add " (C)"; "? func" is unreliable */
 			const char *f = l;
 			while (*f == ' ' || *f == '\t')
 				f++;
-			if ((isalpha((unsigned char)*f) || *f == '_') && !strchr(f, ' '))
+			const char *sp = strchr(f, ' ');
+			const char *plus = strstr(f, "+0x");
+			if ((isalpha((unsigned char)*f) || *f == '_') && plus && (!sp || plus < sp))
 				function_of(&cand, f);
 		}
 		if (cand.len && !infra_frame(cand.data))

@@ -15,6 +15,7 @@ no_kpipe_domains
 printf '[paths]\nresults = %s/results\n[vm]\ncmdline = rdinit=/bin/cat\nboot_timeout = 20\n' "$WORK" > "$WORK/hang.ini"
 expect_exit 1 "guest that never answers ssh" -- $KPIPE -c "$WORK/hang.ini" test base
 expect_match "no ssh within 20 s" "the hang is named"
+expect_match "splat: guest hang: no ssh after boot" "the boot hang is a finding"
 no_kpipe_domains
 
 # Tests that misbehave: one fails only on its first run (flaky), one hangs.

@@ -159,6 +159,18 @@ TEST(splat_arm64_warning_bug_and_panic)
 	expect_titles("logs/arm64-warn-truncated.log", want, 3);
 }
 
+TEST(splat_arm64_kasan_lockdep_stalls_hangs)
+{
+	static const char *const want[] = {
+		"KASAN: slab-use-after-free in folio_remove_rmap_ptes",
+		"possible deadlock in collapse_huge_page",
+		"BUG: soft lockup in change_pte_range",
+		"INFO: rcu detected stall in change_pte_range",
+		"INFO: task hung in collapse_huge_page",
+	};
+	expect_titles("logs/arm64-kasan-lockdep-stalls.log", want, 5);
+}
+
 TEST(splat_known_noise_is_marked)
 {
 	struct buf log = BUF_INIT;
@@ -184,6 +196,7 @@ const struct unit_test splat_tests[] = {
 	{ "splat: KASAN and lockdep", splat_kasan_and_lockdep },
 	{ "splat: stalls, lockups, hangs, UBSAN, KFENCE", splat_stalls_lockups_hangs_ubsan_kfence },
 	{ "splat: arm64 WARNING, BUG and panic", splat_arm64_warning_bug_and_panic },
+	{ "splat: arm64 KASAN, lockdep, stalls, hangs", splat_arm64_kasan_lockdep_stalls_hangs },
 	{ "splat: known noise is marked", splat_known_noise_is_marked },
 	{ NULL, NULL },
 };

@@ -191,3 +191,20 @@ void buf_add_json_escaped(struct buf *b, const char *s)
 		}
 	}
 }
+
+void buf_add_xml_escaped(struct buf *b, const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
+		switch (*p) {
+		case '&': buf_adds(b, "&amp;"); break;
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\'': buf_adds(b, "&#39;"); break;
+		default:
+			if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+				continue;
+			buf_addch(b, (char)*p);
+		}
+	}
+}

@@ -47,6 +47,11 @@ char *buf_detach(struct buf *b, size_t *len_out);
 int buf_read_file(struct buf *b, const char *path);
 /* Replace the file at 'path' with the contents.  Returns 0 or -errno. */
 int buf_write_file(const struct buf *b, const char *path);
+/*
+ * Append 's' escaped for XML/HTML text and attribute values (& < > " '),
+ * dropping the control characters XML does not allow.
+ */
+void buf_add_xml_escaped(struct buf *b, const char *s);
 /* Append 's' with JSON string escaping, without the surrounding quotes. */
 void buf_add_json_escaped(struct buf *b, const char *s);
 

@@ -6,31 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Escape for XML/HTML text and attributes; drop characters XML forbids. */
-static void add_escaped(struct buf *b, const char *s)
+/* "<revision><sep><arch>", escaped: how a cell is named in the page and its paths. */
+static void add_cell_name(struct buf *b, const struct cell *c, char sep)
 {
-	for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-		switch (*p) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&#39;"); break;
-		default:
-			if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
-				continue;
-			buf_addch(b, (char)*p);
-		}
-	}
-}
-
-static int is_baseline(const struct cell *cells, size_t n, size_t i)
-{
-	for (size_t k = 0; k < n; k++)
-		if (k != i && cells[k].baseline && !strcmp(cells[k].baseline, cells[i].revision) &&
-		    !strcmp(cells[k].arch, cells[i].arch))
-			return 1;
-	return 0;
+	buf_add_xml_escaped(b, c->revision);
+	buf_addch(b, sep);
+	buf_add_xml_escaped(b, c->arch);
 }
 
 static void read_tail(struct buf *out, const char *path, size_t max)
@@ -47,20 +28,20 @@ static void junit_case(struct buf *b, const struct cell *c, const char *name, do
 		       const char *failure, const char *skipped, const char *out_file)
 {
 	buf_adds(b, "    <testcase classname=\"kpipe.");
-	add_escaped(b, c->revision);
+	buf_add_xml_escaped(b, c->revision);
 	buf_addch(b, '.');
-	add_escaped(b, c->arch);
+	buf_add_xml_escaped(b, c->arch);
 	buf_adds(b, "\" name=\"");
-	add_escaped(b, name);
+	buf_add_xml_escaped(b, name);
 	buf_addf(b, "\" time=\"%.2f\">\n", secs);
 	if (skipped) {
 		buf_adds(b, "      <skipped message=\"");
-		add_escaped(b, skipped);
+		buf_add_xml_escaped(b, skipped);
 		buf_adds(b, "\"/>\n");
 	}
 	if (failure) {
 		buf_adds(b, "      <failure message=\"");
-		add_escaped(b, failure);
+		buf_add_xml_escaped(b, failure);
 		buf_adds(b, "\"/>\n      <system-out>");
 		struct buf text = BUF_INIT, path = BUF_INIT;
 		if (out_file) {
@@ -72,7 +53,7 @@ static void junit_case(struct buf *b, const struct cell *c, const char *name, do
 		buf_addf(&path, "%s/console.log", c->dir);
 		buf_adds(&text, "\n==== console (the end)\n");
 		read_tail(&text, path.data, 64 * 1024);
-		add_escaped(b, text.data);
+		buf_add_xml_escaped(b, text.data);
 		buf_release(&text);
 		buf_release(&path);
 		buf_adds(b, "</system-out>\n");
@@ -83,7 +64,7 @@ static void junit_case(struct buf *b, const struct cell *c, const char *name, do
 void report_junit(struct buf *b, const char *title, const struct cell *cells, size_t n)
 {
 	buf_adds(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"kpipe: ");
-	add_escaped(b, title);
+	buf_add_xml_escaped(b, title);
 	buf_adds(b, "\">\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
@@ -137,7 +118,7 @@ void report_junit(struct buf *b, const char *title, const struct cell *cells, si
 		buf_release(&splats);
 		buf_addf(&name, "%s/%s", c->revision, c->arch);
 		buf_adds(b, "  <testsuite name=\"");
-		add_escaped(b, name.data);
+		buf_add_xml_escaped(b, name.data);
 		buf_addf(b, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\" time=\"%.1f\">\n", tests, failures,
 			 skipped, total);
 		buf_add(b, body.data, body.len);
@@ -238,7 +219,7 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 			if (!strvec_contains(&names, cells[i].tests[t].name))
 				strvec_push(&names, cells[i].tests[t].name);
 	buf_adds(b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>kpipe: ");
-	add_escaped(b, title);
+	buf_add_xml_escaped(b, title);
 	buf_adds(b, "</title>\n<style>\n"
 		    "body{font-family:sans-serif;margin:2em;color:#222}\n"
 		    "table{border-collapse:collapse;margin:1em 0}\n"
@@ -247,19 +228,17 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 		    "td.skip{background:#eee} td.base{background:#f5dfb5} td.flaky{background:#f0f0a0}\n"
 		    "td a{color:inherit} pre{background:#f6f6f6;padding:.5em;overflow:auto;font-size:85%}\n"
 		    "</style></head><body>\n<h1>kpipe: ");
-	add_escaped(b, title);
+	buf_add_xml_escaped(b, title);
 	buf_adds(b, "</h1>\n<table id=\"matrix\"><tr><th>test</th>");
 	for (size_t i = 0; i < n; i++) {
 		buf_adds(b, "<th>");
-		add_escaped(b, cells[i].revision);
-		buf_addch(b, '/');
-		add_escaped(b, cells[i].arch);
+		add_cell_name(b, &cells[i], '/');
 		buf_adds(b, "</th>");
 	}
 	buf_adds(b, "</tr>\n");
 	for (size_t t = 0; t < names.nr; t++) {
 		buf_adds(b, "<tr><th>");
-		add_escaped(b, names.v[t]);
+		buf_add_xml_escaped(b, names.v[t]);
 		buf_adds(b, "</th>");
 		for (size_t i = 0; i < n; i++) {
 			const struct test_result *r = NULL;
@@ -270,18 +249,16 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 				buf_adds(b, "<td>-</td>");
 				continue;
 			}
-			buf_addf(b, "<td class=\"%s\"", html_class(r, is_baseline(cells, n, i)));
+			buf_addf(b, "<td class=\"%s\"", html_class(r, results_is_baseline(cells, n, i)));
 			if (r->reason) {
 				buf_adds(b, " title=\"");
-				add_escaped(b, r->reason);
+				buf_add_xml_escaped(b, r->reason);
 				buf_addch(b, '"');
 			}
 			buf_adds(b, "><a href=\"");
-			add_escaped(b, cells[i].revision);
-			buf_addch(b, '-');
-			add_escaped(b, cells[i].arch);
+			add_cell_name(b, &cells[i], '-');
 			buf_adds(b, "/tests/");
-			add_escaped(b, r->name);
+			buf_add_xml_escaped(b, r->name);
 			buf_addf(b, ".out\">%s</a></td>", results_test_verdict_name(r->verdict));
 		}
 		buf_adds(b, "</tr>\n");
@@ -289,14 +266,12 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 	buf_adds(b, "<tr><th>verdict</th>");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
-		int bad = c->verdict != CELL_PASS && !is_baseline(cells, n, i) && c->regressions;
+		int bad = c->verdict != CELL_PASS && !results_is_baseline(cells, n, i) && c->regressions;
 		const char *cls = c->verdict == CELL_PASS ? "pass" : bad ? "fail" : "base";
 		buf_addf(b, "<td class=\"%s\"><a href=\"", cls);
-		add_escaped(b, c->revision);
-		buf_addch(b, '-');
-		add_escaped(b, c->arch);
+		add_cell_name(b, c, '-');
 		buf_addf(b, "/console.log\">%s</a></td>",
-			 bad || c->verdict == CELL_PASS || is_baseline(cells, n, i) ? results_cell_verdict_name(c->verdict)
+			 bad || c->verdict == CELL_PASS || results_is_baseline(cells, n, i) ? results_cell_verdict_name(c->verdict)
 										: "pre-existing");
 	}
 	buf_adds(b, "</tr>\n</table>\n<h2>Details</h2>\n<ul>\n");
@@ -304,18 +279,16 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 		const struct cell *c = &cells[i];
 		if (c->detail) {
 			buf_adds(b, "<li>");
-			add_escaped(b, c->revision);
-			buf_addch(b, '/');
-			add_escaped(b, c->arch);
+			add_cell_name(b, c, '/');
 			buf_adds(b, ": ");
-			add_escaped(b, c->detail);
+			buf_add_xml_escaped(b, c->detail);
 			buf_adds(b, "</li>\n");
 		}
 		if (c->first_bad) {
 			buf_adds(b, "<li>");
-			add_escaped(b, c->revision);
+			buf_add_xml_escaped(b, c->revision);
 			buf_adds(b, ": first bad patch: ");
-			add_escaped(b, c->first_bad);
+			buf_add_xml_escaped(b, c->first_bad);
 			buf_adds(b, "</li>\n");
 		}
 	}
@@ -326,14 +299,12 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 			const struct splat *s = &cells[i].splats.v[k];
 			any = 1;
 			buf_adds(b, "<details class=\"splat\"><summary>");
-			add_escaped(b, cells[i].revision);
-			buf_addch(b, '/');
-			add_escaped(b, cells[i].arch);
+			add_cell_name(b, &cells[i], '/');
 			buf_adds(b, ": ");
-			add_escaped(b, s->title);
+			buf_add_xml_escaped(b, s->title);
 			buf_addf(b, " (x%u)%s%s</summary><pre>", s->count,
 				 s->preexisting ? " (also on the base)" : "", s->ignored ? " (known noise)" : "");
-			add_escaped(b, s->report ? s->report : "");
+			buf_add_xml_escaped(b, s->report ? s->report : "");
 			buf_adds(b, "</pre></details>\n");
 		}
 	}
@@ -345,9 +316,7 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 	buf_adds(b, "</tr>\n");
 	for (size_t i = 0; i < n; i++) {
 		buf_adds(b, "<tr><th>");
-		add_escaped(b, cells[i].revision);
-		buf_addch(b, '/');
-		add_escaped(b, cells[i].arch);
+		add_cell_name(b, &cells[i], '/');
 		buf_adds(b, "</th>");
 		for (int s = 0; s < STAGE_NR; s++)
 			buf_addf(b, "<td>%.1f</td>", cells[i].seconds[s]);

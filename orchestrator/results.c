@@ -415,6 +415,15 @@ fail:
 	return -1;
 }
 
+int results_is_baseline(const struct cell *cells, size_t n, size_t i)
+{
+	for (size_t k = 0; k < n; k++)
+		if (k != i && cells[k].baseline && !strcmp(cells[k].baseline, cells[i].revision) &&
+		    !strcmp(cells[k].arch, cells[i].arch))
+			return 1;
+	return 0;
+}
+
 int results_test_failed(const struct test_result *t)
 {
 	return t->verdict == TEST_FAIL || t->verdict == TEST_TIMEOUT || t->verdict == TEST_LOST;

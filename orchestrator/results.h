@@ -102,6 +102,8 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 int results_load_summary(struct cell **out, size_t *n, char **title, const char *run_dir,
 			 struct kperror *err);
 
+/* 1 if another cell names cell i as its baseline. */
+int results_is_baseline(const struct cell *cells, size_t n, size_t i);
 /* 1 if the test result is a failure (fail, timeout, lost). */
 int results_test_failed(const struct test_result *t);
 /*

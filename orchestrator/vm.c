@@ -69,35 +69,21 @@ int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, struct
 	return ret;
 }
 
-static void add_xml_escaped(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '\'': buf_adds(b, "&apos;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		default: buf_addch(b, *s);
-		}
-	}
-}
-
 void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, int port)
 {
 	int kvm = !strcmp(accel, "kvm");
 	buf_addf(b, "<domain type='%s' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n",
 		 kvm ? "kvm" : "qemu");
 	buf_adds(b, "  <name>");
-	add_xml_escaped(b, o->name);
+	buf_add_xml_escaped(b, o->name);
 	buf_adds(b, "</name>\n");
 	buf_addf(b, "  <memory unit='MiB'>%d</memory>\n  <vcpu>%d</vcpu>\n", o->memory_mib, o->cpus);
 	buf_adds(b, "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n    <kernel>");
-	add_xml_escaped(b, o->kernel);
+	buf_add_xml_escaped(b, o->kernel);
 	buf_adds(b, "</kernel>\n    <initrd>");
-	add_xml_escaped(b, o->initrd);
+	buf_add_xml_escaped(b, o->initrd);
 	buf_adds(b, "</initrd>\n    <cmdline>console=ttyS0,115200 panic=1 ");
-	add_xml_escaped(b, o->cmdline ? o->cmdline : "");
+	buf_add_xml_escaped(b, o->cmdline ? o->cmdline : "");
 	buf_adds(b, "</cmdline>\n  </os>\n  <features><acpi/></features>\n");
 	if (kvm)
 		buf_adds(b, "  <cpu mode='host-passthrough'/>\n");
@@ -108,7 +94,7 @@ void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, in
 		    "  <devices>\n"
 		    "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
 		    "    <serial type='file'>\n      <source path='");
-	add_xml_escaped(b, o->console_path);
+	buf_add_xml_escaped(b, o->console_path);
 	buf_adds(b, "'/>\n      <target port='0'/>\n    </serial>\n"
 		    "    <controller type='usb' model='none'/>\n"
 		    "    <memballoon model='none'/>\n"

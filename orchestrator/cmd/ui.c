@@ -106,15 +106,6 @@ static const char *test_cell(const struct cell *c, const char *name, int baselin
 	return "-";
 }
 
-/* 1 if another cell names cell i as its baseline. */
-static int is_baseline(const struct cell *cells, size_t n, size_t i)
-{
-	for (size_t k = 0; k < n; k++)
-		if (k != i && cells[k].baseline && !strcmp(cells[k].baseline, cells[i].revision) &&
-		    !strcmp(cells[k].arch, cells[i].arch))
-			return 1;
-	return 0;
-}
 
 void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 {
@@ -137,7 +128,7 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 	for (size_t t = 0; t < names.nr; t++) {
 		fprintf(f, "%-*s", w + 2, names.v[t]);
 		for (size_t i = 0; i < n; i++)
-			fprintf(f, "  %-14s", test_cell(&cells[i], names.v[t], is_baseline(cells, n, i)));
+			fprintf(f, "  %-14s", test_cell(&cells[i], names.v[t], results_is_baseline(cells, n, i)));
 		fputc('\n', f);
 	}
 	fprintf(f, "%-*s", w + 2, "splats");
@@ -188,7 +179,7 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 		char up[32];
 		size_t k = 0;
 		/* upper case: a regression; a revision failing only as its base does is "pre-existing" */
-		int loud = cells[i].verdict != CELL_PASS && !is_baseline(cells, n, i) &&
+		int loud = cells[i].verdict != CELL_PASS && !results_is_baseline(cells, n, i) &&
 			   (cells[i].regressions || cells[i].verdict >= CELL_APPLY_FAILED);
 		if (cells[i].baseline && cells[i].verdict != CELL_PASS && !loud)
 			v = "pre-existing";
@@ -257,7 +248,7 @@ int ui_exit_code(const struct cell *cells, size_t n)
 		case CELL_PASS: c = 0; break;
 		case CELL_FAIL: case CELL_BUILD_FAILED: case CELL_BOOT_FAILED:
 			/* the base's own failures are not the series' regressions */
-			c = !is_baseline(cells, n, i) && cells[i].regressions > 0;
+			c = !results_is_baseline(cells, n, i) && cells[i].regressions > 0;
 			break;
 		case CELL_APPLY_FAILED: c = 2; break;
 		case CELL_INFRA: case CELL_NOT_RUN: c = 3; break;

@@ -20,9 +20,7 @@ no_kpipe_domains
 
 # Tests that misbehave: one fails only on its first run (flaky), one hangs.
 data="$WORK/data"
-mkdir -p "$data/guest-tests"
-cp -r kconfigs images "$data/"
-cp guest-tests/*.c guest-tests/*.h guest-tests/Makefile "$data/guest-tests/"
+make_data_dir "$data"
 cat > "$data/guest-tests/aa_flaky.c" <<'C'
 #include "ktap.h"
 int main(void)

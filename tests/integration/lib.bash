@@ -41,3 +41,12 @@ no_kpipe_domains() {
 		failed "$left kpipe guest(s) still running"
 	fi
 }
+
+# make_data_dir DIR: a copy of kpipe's data directory (kconfigs, images,
+# guest-test sources) that a test can add guest tests to; use it with
+# KPIPE_DATA_DIR=DIR.
+make_data_dir() {
+	mkdir -p "$1/guest-tests"
+	cp -r kconfigs images "$1/"
+	cp guest-tests/*.c guest-tests/*.h guest-tests/Makefile "$1/guest-tests/"
+}

@@ -7,9 +7,7 @@ T=revisions
 S=examples/uffd-wp-range
 
 data="$WORK/data"
-mkdir -p "$data/guest-tests"
-cp -r kconfigs images "$data/"
-cp guest-tests/*.c guest-tests/*.h guest-tests/Makefile "$data/guest-tests/"
+make_data_dir "$data"
 cat > "$data/guest-tests/always_fails.c" <<'C'
 #include "ktap.h"
 int main(void)

@@ -330,7 +330,10 @@ int report_write_all(const char *run_dir, const char *title, const struct cell *
 		     struct kperror *err)
 {
 	struct buf b = BUF_INIT, path = BUF_INIT;
-	const char *run_id = strrchr(run_dir, '/') ? strrchr(run_dir, '/') + 1 : run_dir;
+	/* the run's own name, also when reached through results/latest */
+	char *real = realpath(run_dir, NULL);
+	const char *name = real ? real : run_dir;
+	const char *run_id = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	int ret = 0;
 	for (int which = 0; which < 3 && !ret; which++) {
 		buf_reset(&b);
@@ -349,6 +352,7 @@ int report_write_all(const char *run_dir, const char *title, const struct cell *
 		if (e < 0)
 			ret = kperror_errno(err, KPERROR_INFRA, e, "cannot write '%s'", path.data);
 	}
+	free(real);
 	buf_release(&b);
 	buf_release(&path);
 	return ret;

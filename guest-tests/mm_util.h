@@ -1,0 +1,312 @@
+/*
+ * mm_util.h: what kpipe's mm guest tests share (after the kernel's
+ * tools/testing/selftests/mm/vm_util.h): large folios placed on purpose
+ * and checked through pagemap/kpageflags, a per-page data pattern,
+ * userfaultfd write-protect set-up and a thread that counts WP faults,
+ * and sysfs knobs set for the test and restored after.  Header-only, so
+ * each test stays one C file plus headers.
+ */
+#ifndef KPIPE_GUEST_MM_UTIL_H
+#define KPIPE_GUEST_MM_UTIL_H
+
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "ktap.h"
+
+#define PM_PRESENT (1ULL << 63)
+#define PM_UFFD_WP (1ULL << 57)
+#define PM_PFN_MASK ((1ULL << 55) - 1)
+#define KPF_COMPOUND_HEAD 15
+#define KPF_COMPOUND_TAIL 16
+#define MAX_TEST_PAGES 4096
+
+static size_t page_size;
+static int pagemap_fd = -1, kpageflags_fd = -1;
+
+/* Open pagemap and kpageflags; skip the whole test without them. */
+static inline void mm_util_init(void)
+{
+	page_size = (size_t)sysconf(_SC_PAGESIZE);
+	if (geteuid())
+		ktap_exit_skip("needs root (pagemap PFNs, sysfs)");
+	pagemap_fd = open("/proc/self/pagemap", O_RDONLY);
+	kpageflags_fd = open("/proc/kpageflags", O_RDONLY);
+	if (pagemap_fd < 0 || kpageflags_fd < 0)
+		ktap_exit_skip("no /proc/self/pagemap or /proc/kpageflags (CONFIG_PROC_PAGE_MONITOR)");
+}
+
+static inline uint64_t pagemap_entry(const void *addr)
+{
+	uint64_t e = 0;
+	off_t off = (off_t)((uintptr_t)addr / page_size) * 8;
+	if (pread(pagemap_fd, &e, sizeof(e), off) != sizeof(e))
+		ktap_exit_fail_msg("pread /proc/self/pagemap: %s", strerror(errno));
+	return e;
+}
+
+static inline uint64_t kpageflags(uint64_t pfn)
+{
+	uint64_t f = 0;
+	if (pread(kpageflags_fd, &f, sizeof(f), (off_t)(pfn * 8)) != sizeof(f))
+		return 0;
+	return f;
+}
+
+/* The value of 64-bit word 'word' of page 'page' in the test pattern. */
+static inline uint64_t pattern(size_t page, size_t word)
+{
+	return 0x6b70697065000000ULL ^ ((uint64_t)page << 20) ^ word;
+}
+
+static inline void fill_pages(char *p, size_t first_page, size_t pages)
+{
+	for (size_t i = 0; i < pages; i++) {
+		uint64_t *w = (uint64_t *)(p + i * page_size);
+		for (size_t k = 0; k < page_size / 8; k++)
+			w[k] = pattern(first_page + i, k);
+	}
+}
+
+/* The first page whose contents are not the pattern (or zero), or -1. */
+static inline long check_pages(const char *p, size_t first_page, size_t pages, int expect_zero)
+{
+	for (size_t i = 0; i < pages; i++) {
+		const uint64_t *w = (const uint64_t *)(p + i * page_size);
+		for (size_t k = 0; k < page_size / 8; k++)
+			if (w[k] != (expect_zero ? 0 : pattern(first_page + i, k)))
+				return (long)i;
+	}
+	return -1;
+}
+
+/*
+ * 1 if each 'folio_pages' chunk of the 'folios' at 'p' is one large folio:
+ * a compound head followed by its tails at consecutive PFNs; 'why' says
+ * what is not.
+ */
+static inline int backed_by_large_folios(const char *p, size_t folios, size_t folio_pages,
+					 char *why, size_t why_len)
+{
+	for (size_t f = 0; f < folios; f++) {
+		uint64_t head_pfn = 0;
+		for (size_t i = 0; i < folio_pages; i++) {
+			size_t page = f * folio_pages + i;
+			uint64_t e = pagemap_entry(p + page * page_size);
+			if (!(e & PM_PRESENT)) {
+				snprintf(why, why_len, "page %zu not present", page);
+				return 0;
+			}
+			uint64_t pfn = e & PM_PFN_MASK;
+			if (!pfn) {
+				snprintf(why, why_len, "pagemap shows no PFNs (not root?)");
+				return 0;
+			}
+			uint64_t flags = kpageflags(pfn);
+			int want = i == 0 ? KPF_COMPOUND_HEAD : KPF_COMPOUND_TAIL;
+			if (!(flags & (1ULL << want)) || (i && pfn != head_pfn + i)) {
+				snprintf(why, why_len, "page %zu (pfn 0x%llx, flags 0x%llx) is not part of a %zu KiB folio",
+					 page, (unsigned long long)pfn, (unsigned long long)flags,
+					 folio_pages * page_size / 1024);
+				return 0;
+			}
+			if (i == 0)
+				head_pfn = pfn;
+		}
+	}
+	return 1;
+}
+
+/*
+ * Map 'len' bytes at an address aligned to 'align' (shared anonymous =
+ * shmem, or private anonymous), so large folios can back it.
+ */
+static inline char *map_aligned(size_t len, size_t align, int shared)
+{
+	char *res = mmap(NULL, len + align, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (res == MAP_FAILED)
+		ktap_exit_fail_msg("mmap: %s", strerror(errno));
+	char *p = (char *)(((uintptr_t)res + align - 1) & ~(uintptr_t)(align - 1));
+	int flags = (shared ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_FIXED;
+	if (mmap(p, len, PROT_READ | PROT_WRITE, flags, -1, 0) != p)
+		ktap_exit_fail_msg("mmap fixed: %s", strerror(errno));
+	if (p > res)
+		munmap(res, (size_t)(p - res));
+	munmap(p + len, (size_t)(res + len + align - (p + len)));
+	return p;
+}
+
+/* A userfaultfd with 'features' (0 to probe); *supported gets what the kernel offers. */
+static inline int uffd_open(uint64_t features, uint64_t *supported)
+{
+	int fd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -1;
+	struct uffdio_api api = { .api = UFFD_API, .features = features };
+	if (ioctl(fd, UFFDIO_API, &api)) {
+		close(fd);
+		return -1;
+	}
+	if (supported)
+		*supported = api.features;
+	return fd;
+}
+
+/* A userfaultfd that can write-protect shmem, or skip the test. */
+static inline int uffd_open_wp_shmem(void)
+{
+	uint64_t supported = 0;
+	int probe = uffd_open(0, &supported);
+	if (probe < 0)
+		ktap_exit_skip("userfaultfd unavailable: %s", strerror(errno));
+	close(probe);
+	if (!(supported & UFFD_FEATURE_WP_HUGETLBFS_SHMEM))
+		ktap_exit_skip("no UFFD_FEATURE_WP_HUGETLBFS_SHMEM (CONFIG_PTE_MARKER_UFFD_WP off?)");
+	int uffd = uffd_open(UFFD_FEATURE_WP_HUGETLBFS_SHMEM, NULL);
+	if (uffd < 0)
+		ktap_exit_fail_msg("UFFDIO_API with WP_HUGETLBFS_SHMEM: %s", strerror(errno));
+	return uffd;
+}
+
+static inline void uffd_register_wp(int uffd, void *p, size_t len)
+{
+	struct uffdio_register reg = {
+		.range = { .start = (uintptr_t)p, .len = len },
+		.mode = UFFDIO_REGISTER_MODE_WP,
+	};
+	if (ioctl(uffd, UFFDIO_REGISTER, &reg))
+		ktap_exit_fail_msg("UFFDIO_REGISTER: %s", strerror(errno));
+}
+
+static inline void uffd_unregister(int uffd, void *p, size_t len)
+{
+	struct uffdio_range range = { .start = (uintptr_t)p, .len = len };
+	ioctl(uffd, UFFDIO_UNREGISTER, &range);
+}
+
+static inline void write_protect(int uffd, char *page_addr, int on)
+{
+	struct uffdio_writeprotect wp = {
+		.range = { .start = (uintptr_t)page_addr, .len = page_size },
+		.mode = on ? UFFDIO_WRITEPROTECT_MODE_WP : 0,
+	};
+	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
+		ktap_exit_fail_msg("UFFDIO_WRITEPROTECT %p: %s", (void *)page_addr, strerror(errno));
+}
+
+/* A thread that resolves WP faults in [base, base + pages) and counts them per page. */
+struct wp_counter {
+	int uffd;
+	char *base;
+	size_t pages;
+	pthread_t thread;
+	atomic_int stop;
+	atomic_int errors;
+	atomic_int faults[MAX_TEST_PAGES];
+};
+
+static inline void *wp_counter_run(void *arg)
+{
+	struct wp_counter *h = arg;
+	while (!atomic_load(&h->stop)) {
+		struct pollfd pfd = { .fd = h->uffd, .events = POLLIN };
+		if (poll(&pfd, 1, 50) <= 0)
+			continue;
+		struct uffd_msg msg;
+		if (read(h->uffd, &msg, sizeof(msg)) != sizeof(msg))
+			continue;
+		if (msg.event != UFFD_EVENT_PAGEFAULT) {
+			atomic_fetch_add(&h->errors, 1);
+			continue;
+		}
+		uintptr_t addr = (uintptr_t)msg.arg.pagefault.address & ~(page_size - 1);
+		size_t page = (addr - (uintptr_t)h->base) / page_size;
+		if (!(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) || addr < (uintptr_t)h->base ||
+		    page >= h->pages) {
+			atomic_fetch_add(&h->errors, 1);
+			continue;
+		}
+		atomic_fetch_add(&h->faults[page], 1);
+		/* resolve: drop this page's protection and let the writer go on */
+		struct uffdio_writeprotect wp = { .range = { .start = addr, .len = page_size }, .mode = 0 };
+		if (ioctl(h->uffd, UFFDIO_WRITEPROTECT, &wp))
+			atomic_fetch_add(&h->errors, 1);
+	}
+	return NULL;
+}
+
+static inline struct wp_counter *wp_counter_start(int uffd, char *base, size_t pages)
+{
+	struct wp_counter *h = calloc(1, sizeof(*h));
+	h->uffd = uffd;
+	h->base = base;
+	h->pages = pages;
+	pthread_create(&h->thread, NULL, wp_counter_run, h);
+	return h;
+}
+
+static inline void wp_counter_stop(struct wp_counter *h)
+{
+	atomic_store(&h->stop, 1);
+	pthread_join(h->thread, NULL);
+}
+
+/* Set a sysfs knob, keeping its current value ("[always] never" -> "always") in 'saved'. */
+static inline int sysfs_swap(const char *path, const char *value, char *saved, size_t n)
+{
+	int fd = open(path, O_RDWR);
+	if (fd < 0)
+		return -1;
+	ssize_t r = read(fd, saved, n - 1);
+	saved[r > 0 ? r : 0] = '\0';
+	char *l = strchr(saved, '['), *e = l ? strchr(l, ']') : NULL;
+	if (l && e) {
+		memmove(saved, l + 1, (size_t)(e - l - 1));
+		saved[e - l - 1] = '\0';
+	}
+	int ok = pwrite(fd, value, strlen(value), 0) == (ssize_t)strlen(value);
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+static inline void sysfs_restore(const char *path, const char *value)
+{
+	int fd = open(path, O_WRONLY);
+	if (fd >= 0) {
+		if (*value && write(fd, value, strlen(value)) < 0) {
+			/* best effort */
+		}
+		close(fd);
+	}
+}
+
+/* The "Swap:" of the mapping that contains 'addr', in KiB, from /proc/self/smaps. */
+static inline long smaps_swap_kb(const void *addr)
+{
+	FILE *f = fopen("/proc/self/smaps", "r");
+	char line[512];
+	int in = 0;
+	long kb = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
+			continue;
+		}
+		if (in && sscanf(line, "Swap: %ld kB", &kb) == 1)
+			break;
+	}
+	fclose(f);
+	return kb;
+}
+
+#endif

@@ -143,6 +143,25 @@ static inline char *map_aligned(size_t len, size_t align, int shared)
 	return p;
 }
 
+/*
+ * Map 'folios' folios of 'folio_pages' pages each (shmem if 'shared'), at
+ * an address aligned to the folio size, and fill them with the pattern.
+ * With 'need_large', check each is one large folio: if not, unmap, put
+ * the reason in 'why' and return NULL (the caller skips, saying why).
+ */
+static inline char *map_filled_folios(size_t folios, size_t folio_pages, int shared, int need_large,
+				      char *why, size_t why_len)
+{
+	size_t len = folios * folio_pages * page_size;
+	char *p = map_aligned(len, folio_pages * page_size, shared);
+	fill_pages(p, 0, folios * folio_pages);
+	if (need_large && !backed_by_large_folios(p, folios, folio_pages, why, why_len)) {
+		munmap(p, len);
+		return NULL;
+	}
+	return p;
+}
+
 /* A userfaultfd with 'features' (0 to probe); *supported gets what the kernel offers. */
 static inline int uffd_open(uint64_t features, uint64_t *supported)
 {
@@ -199,6 +218,19 @@ static inline void write_protect(int uffd, char *page_addr, int on)
 	};
 	if (ioctl(uffd, UFFDIO_WRITEPROTECT, &wp))
 		ktap_exit_fail_msg("UFFDIO_WRITEPROTECT %p: %s", (void *)page_addr, strerror(errno));
+}
+
+/*
+ * Register 'pages' pages at 'p' (pattern pages first.. first+pages-1) for
+ * write-protect and protect those 'want' says.
+ */
+static inline void protect_pages(int uffd, char *p, size_t first, size_t pages,
+				 int (*want)(void *arg, size_t page), void *arg)
+{
+	uffd_register_wp(uffd, p, pages * page_size);
+	for (size_t i = 0; i < pages; i++)
+		if (want(arg, first + i))
+			write_protect(uffd, p + i * page_size, 1);
 }
 
 /* A thread that resolves WP faults in [base, base + pages) and counts them per page. */

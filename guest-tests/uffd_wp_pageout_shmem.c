@@ -170,18 +170,13 @@ static void whole_folios(int uffd, enum mask_kind k)
 {
 	char why[256], label[96];
 	size_t pages = NR_FOLIOS * folio_pages, len = pages * page_size;
-	char *p = map_aligned(len, FOLIO_KB * 1024, 1);
 	snprintf(label, sizeof(label), "%s", mask_names[k]);
-	fill_pages(p, 0, pages);
-	if (!backed_by_large_folios(p, NR_FOLIOS, folio_pages, why, sizeof(why))) {
+	char *p = map_filled_folios(NR_FOLIOS, folio_pages, 1, 1, why, sizeof(why));
+	if (!p) {
 		skip_case(why, label);
-		munmap(p, len);
 		return;
 	}
-	uffd_register_wp(uffd, p, len);
-	for (size_t i = 0; i < pages; i++)
-		if (masked(k, i))
-			write_protect(uffd, p + i * page_size, 1);
+	protect_pages(uffd, p, 0, pages, want_mask, &k);
 	struct piece pc = { p, 0, pages };
 	const char *how = pageout(&pc, 1);
 	check_pieces(uffd, &pc, 1, want_mask, &k, label, how);
@@ -197,16 +192,13 @@ static void partly_mapped(int uffd)
 {
 	char why[256];
 	const char *label = "folio mapped in two halves (mremap)";
-	size_t pages = 2 * folio_pages, len = pages * page_size, half = folio_pages / 2;
-	char *p = map_aligned(len, FOLIO_KB * 1024, 1);
-	char *dest = map_aligned(half * page_size, FOLIO_KB * 1024, 0);
-	fill_pages(p, 0, pages);
-	if (!backed_by_large_folios(p, 2, folio_pages, why, sizeof(why))) {
+	size_t half = folio_pages / 2;
+	char *p = map_filled_folios(2, folio_pages, 1, 1, why, sizeof(why));
+	if (!p) {
 		skip_case(why, label);
-		munmap(p, len);
-		munmap(dest, half * page_size);
 		return;
 	}
+	char *dest = map_aligned(half * page_size, FOLIO_KB * 1024, 0);
 	if (mremap(p + half * page_size, half * page_size, half * page_size,
 		   MREMAP_MAYMOVE | MREMAP_FIXED, dest) != dest)
 		ktap_exit_fail_msg("mremap: %s", strerror(errno));
@@ -215,11 +207,8 @@ static void partly_mapped(int uffd)
 		{ dest, half, half },                            /* folio 0, second half, moved */
 		{ p + folio_pages * page_size, folio_pages, folio_pages }, /* folio 1 */
 	};
-	for (size_t i = 0; i < 3; i++) {
-		uffd_register_wp(uffd, pc[i].p, pc[i].pages * page_size);
-		for (size_t k = 0; k < pc[i].pages; k++)
-			write_protect(uffd, pc[i].p + k * page_size, 1);
-	}
+	for (size_t i = 0; i < 3; i++)
+		protect_pages(uffd, pc[i].p, pc[i].first, pc[i].pages, want_all, NULL);
 	const char *how = pageout(pc, 3);
 	check_pieces(uffd, pc, 3, want_all, NULL, label, how);
 	for (size_t i = 0; i < 3; i++) {

@@ -42,6 +42,11 @@ static int masked(enum mask_kind k, size_t page)
 	}
 }
 
+static int want_mask(void *arg, size_t page)
+{
+	return masked(*(enum mask_kind *)arg, page);
+}
+
 /* Compare pagemap's uffd-wp bits with the mask; describe the first mismatch. */
 static int wp_bits_match(char *p, enum mask_kind k, int expect_none, char *why, size_t n)
 {
@@ -62,19 +67,14 @@ static int wp_bits_match(char *p, enum mask_kind k, int expect_none, char *why, 
 static void run_case(int uffd, enum mask_kind k, int shared, const char *label)
 {
 	char why[256];
-	char *p = map_aligned(len, FOLIO_KB * 1024, shared);
-	fill_pages(p, 0, nr_pages);
-	if (shared && !backed_by_large_folios(p, NR_FOLIOS, folio_pages, why, sizeof(why))) {
+	char *p = map_filled_folios(NR_FOLIOS, folio_pages, shared, shared, why, sizeof(why));
+	if (!p) {
 		ktap_test_skip(why, "%s: %s: markers kept after MADV_DONTNEED", label, mask_names[k]);
 		ktap_test_skip(why, "%s: %s: data intact", label, mask_names[k]);
 		ktap_test_skip(why, "%s: %s: writes fault exactly on protected pages", label, mask_names[k]);
-		munmap(p, len);
 		return;
 	}
-	uffd_register_wp(uffd, p, len);
-	for (size_t i = 0; i < nr_pages; i++)
-		if (masked(k, i))
-			write_protect(uffd, p + i * page_size, 1);
+	protect_pages(uffd, p, 0, nr_pages, want_mask, &k);
 	if (!wp_bits_match(p, k, 0, why, sizeof(why)))
 		ktap_print_msg("%s: before the zap already: %s", label, why);
 

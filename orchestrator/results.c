@@ -510,9 +510,9 @@ void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 				strvec_pushf(out, "%s %s: new failure: %s", c->revision, c->arch, r->name);
 		}
 		for (size_t s = 0; s < c->splats.nr; s++)
-			if (!has_splat(prev, c->splats.v[s].title))
-				strvec_pushf(out, "%s %s: new splat: %s", c->revision, c->arch,
-					     c->splats.v[s].title);
+			strvec_pushf(out, "%s %s: %s: %s", c->revision, c->arch,
+				     has_splat(prev, c->splats.v[s].title) ? "splat still present" : "new splat",
+				     c->splats.v[s].title);
 		for (size_t s = 0; s < prev->splats.nr; s++)
 			if (!has_splat(c, prev->splats.v[s].title))
 				strvec_pushf(out, "%s %s: splat gone: %s", c->revision, c->arch,

@@ -115,7 +115,8 @@ int results_test_failed(const struct test_result *t);
 void results_compare(struct cell *cells, size_t n);
 /*
  * What changed from one revision to the next on the same arch, one line
- * each ("v2 x86_64: fixed: uffd_wp_zap_shmem"), appended to 'out'.
+ * each ("v2 x86_64: fixed: uffd_wp_zap_shmem", "new splat", "splat still
+ * present", "splat gone"), appended to 'out'.
  */
 void results_changes(struct strvec *out, const struct cell *cells, size_t n);
 

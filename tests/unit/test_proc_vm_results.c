@@ -285,10 +285,32 @@ TEST(patchset_hash_as_kcidb_defines_it)
 	buf_release(&again);
 }
 
+
+TEST(changes_between_revisions)
+{
+	struct cell c[3];
+	struct strvec out = STRVEC_INIT;
+	fill_cell(&c[0], "v1", "t", TEST_FAIL, "WARNING in zap_pte_range");
+	fill_cell(&c[1], "v2", "t", TEST_PASS, "WARNING in zap_pte_range");
+	fill_cell(&c[2], "v3", "t", TEST_FAIL, NULL);
+	results_changes(&out, c, 3);
+	CHECK(out.nr == 4);
+	if (out.nr == 4) {
+		CHECK_STR(out.v[0], "v2 x86_64: fixed: t");
+		CHECK_STR(out.v[1], "v2 x86_64: splat still present: WARNING in zap_pte_range");
+		CHECK_STR(out.v[2], "v3 x86_64: new failure: t");
+		CHECK_STR(out.v[3], "v3 x86_64: splat gone: WARNING in zap_pte_range");
+	}
+	strvec_clear(&out);
+	for (int i = 0; i < 3; i++)
+		results_cell_release(&c[i]);
+}
+
 const struct unit_test results_tests[] = {
 	{ "results: summary round trip", results_summary_round_trip },
 	{ "history: round trip and changes", history_round_trip_and_changes },
 	{ "report: JUnit, KCIDB, HTML", reports_junit_kcidb_html },
 	{ "results: patchset hash as KCIDB defines it", patchset_hash_as_kcidb_defines_it },
+	{ "results: changes between revisions", changes_between_revisions },
 	{ NULL, NULL },
 };

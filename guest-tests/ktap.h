@@ -172,4 +172,18 @@ static inline int kmsg_new_problems(int fd)
 	return n;
 }
 
+/*
+ * The closing case of a test: "no kernel warnings during the test", failed
+ * by any problem line since kmsg_mark() (skipped if /dev/kmsg is
+ * unreadable).  Closes 'fd'.
+ */
+static inline void ktap_test_kmsg(int fd)
+{
+	int problems = kmsg_new_problems(fd);
+	if (problems < 0)
+		ktap_test_skip("cannot read /dev/kmsg", "no kernel warnings during the test");
+	else
+		ktap_test_result(problems == 0, "no kernel warnings during the test (%d found)", problems);
+}
+
 #endif

@@ -7,7 +7,7 @@ ifdef CI
 CFLAGS += -Werror
 endif
 DEPS_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+DEPS_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
 
 ifeq ($(V),1)
 Q :=
@@ -58,6 +58,7 @@ fuzz: build/fuzz-series
 
 guest-tests:
 	$(Q)$(MAKE) -s -C guest-tests ARCH=x86_64
+	$(Q)$(MAKE) -s -C guest-tests ARCH=arm64
 
 # The main job on the bundled example: v1 of the series breaks uffd-wp
 # markers on zap (a guest test catches it), v2 fixes it.

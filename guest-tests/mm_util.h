@@ -17,11 +17,15 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/swap.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 
 #include "ktap.h"
 
 #define PM_PRESENT (1ULL << 63)
+#define PM_SWAP (1ULL << 62)
 #define PM_UFFD_WP (1ULL << 57)
 #define PM_PFN_MASK ((1ULL << 55) - 1)
 #define KPF_COMPOUND_HEAD 15
@@ -319,11 +323,15 @@ static inline void sysfs_restore(const char *path, const char *value)
 	}
 }
 
-/* The "Swap:" of the mapping that contains 'addr', in KiB, from /proc/self/smaps. */
-static inline long smaps_swap_kb(const void *addr)
+/*
+ * A field ("Rss", "Swap", ...) of the mapping that contains 'addr', in KiB,
+ * from /proc/self/smaps; -1 if there is no such mapping or field.
+ */
+static inline long smaps_kb(const void *addr, const char *field)
 {
 	FILE *f = fopen("/proc/self/smaps", "r");
 	char line[512];
+	size_t flen = strlen(field);
 	int in = 0;
 	long kb = -1;
 	if (!f)
@@ -334,11 +342,116 @@ static inline long smaps_swap_kb(const void *addr)
 			in = (uintptr_t)addr >= lo && (uintptr_t)addr < hi;
 			continue;
 		}
-		if (in && sscanf(line, "Swap: %ld kB", &kb) == 1)
+		if (in && !strncmp(line, field, flen) && line[flen] == ':' &&
+		    sscanf(line + flen + 1, "%ld kB", &kb) == 1)
 			break;
 	}
 	fclose(f);
 	return kb;
+}
+
+static inline long smaps_swap_kb(const void *addr)
+{
+	return smaps_kb(addr, "Swap");
+}
+
+/* A /proc/meminfo field ("SwapFree") in KiB, or -1. */
+static inline long meminfo_kb(const char *field)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	char line[256];
+	size_t flen = strlen(field);
+	long kb = -1;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, flen) && line[flen] == ':' &&
+		    sscanf(line + flen + 1, "%ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/*
+ * Turn the guest's swap off and on again.  swapoff() finishes only when
+ * every swap slot is free again (in-use slots are read back in first), so
+ * a slot that no page table and no swap cache owns - a leak - keeps it
+ * looping: it is stopped after 'seconds' and that is reported.  This is
+ * also the only exact check: SwapFree lags behind by the per-CPU slot
+ * caches.  Returns 0, or -1 with the reason in 'why'.
+ */
+static inline int swap_off_on(int seconds, char *why, size_t n)
+{
+	char dev[128] = "";
+	FILE *f = fopen("/proc/swaps", "r");
+	char line[256];
+	if (f) {
+		if (fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f))
+			sscanf(line, "%127s", dev);
+		fclose(f);
+	}
+	if (!*dev) {
+		snprintf(why, n, "no swap device in /proc/swaps");
+		return -1;
+	}
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm((unsigned)seconds);
+		_exit(swapoff(dev) ? errno : 0);
+	}
+	int status = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+		snprintf(why, n, "cannot run swapoff: %s", strerror(errno));
+		return -1;
+	}
+	if (WIFSIGNALED(status)) {
+		snprintf(why, n, "swapoff(%s) did not finish in %d s: swap slots nobody owns?", dev, seconds);
+		return -1;
+	}
+	if (WEXITSTATUS(status)) {
+		snprintf(why, n, "swapoff(%s): %s", dev, strerror(WEXITSTATUS(status)));
+		return -1;
+	}
+	if (swapon(dev, 0)) {
+		snprintf(why, n, "swapon(%s) after swapoff: %s", dev, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Move this process into the memory cgroup 'path' (created), so its
+ * memory can be reclaimed on demand; children inherit it.  Returns 1 if
+ * that worked, else 0 (and says so).
+ */
+static inline int memcg_enter(const char *path)
+{
+	char procs[256], pid[32];
+	mkdir(path, 0755);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
+	int fd = open(procs, O_WRONLY);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	int ok = fd >= 0 && write(fd, pid, strlen(pid)) > 0;
+	if (fd >= 0)
+		close(fd);
+	if (!ok)
+		ktap_print_msg("no memory cgroup (%s): MADV_PAGEOUT only", path);
+	return ok;
+}
+
+/* Ask the memory cgroup 'path' to reclaim 'amount' ("64M"): through try_to_unmap(). */
+static inline void memcg_reclaim(const char *path, const char *amount)
+{
+	char file[256];
+	snprintf(file, sizeof(file), "%s/memory.reclaim", path);
+	int fd = open(file, O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, amount, strlen(amount)) < 0) {
+			/* EAGAIN: less than asked was reclaimed; callers check what went */
+		}
+		close(fd);
+	}
 }
 
 #endif

@@ -43,20 +43,6 @@ struct piece {
 #define CGROUP "/sys/fs/cgroup/kpipe-uffd-wp-pageout"
 static int in_cgroup;
 
-/* Run in a memory cgroup of our own, so its memory can be reclaimed on demand. */
-static void enter_cgroup(void)
-{
-	char pid[32];
-	mkdir(CGROUP, 0755);
-	int fd = open(CGROUP "/cgroup.procs", O_WRONLY);
-	snprintf(pid, sizeof(pid), "%d", getpid());
-	in_cgroup = fd >= 0 && write(fd, pid, strlen(pid)) > 0;
-	if (fd >= 0)
-		close(fd);
-	if (!in_cgroup)
-		ktap_print_msg("no memory cgroup (%s): MADV_PAGEOUT only", CGROUP);
-}
-
 static long swapped_kb(struct piece *pc, size_t n)
 {
 	long swapped = 0;
@@ -79,13 +65,7 @@ static const char *pageout(struct piece *pc, size_t n)
 			ktap_exit_fail_msg("madvise(MADV_PAGEOUT): %s", strerror(errno));
 	if (swapped_kb(pc, n) > 0 || !in_cgroup)
 		return "MADV_PAGEOUT";
-	int fd = open(CGROUP "/memory.reclaim", O_WRONLY);
-	if (fd >= 0) {
-		if (write(fd, "64M", 3) < 0) {
-			/* EAGAIN: less than asked was reclaimed; what went is checked below */
-		}
-		close(fd);
-	}
+	memcg_reclaim(CGROUP, "64M");
 	return "memcg reclaim";
 }
 
@@ -232,7 +212,7 @@ int main(void)
 	if (sysfs_swap(knob, "always", saved, sizeof(saved)))
 		ktap_exit_fail_msg("cannot write %s", knob);
 
-	enter_cgroup();
+	in_cgroup = memcg_enter(CGROUP);
 	int kmsg = kmsg_mark();
 	ktap_set_plan(MASK_NR * 3 + 3 + 1);
 	for (enum mask_kind k = 0; k < MASK_NR; k++)

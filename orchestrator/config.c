@@ -1,4 +1,5 @@
 #include "config.h"
+#include "arch.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -26,7 +27,7 @@ const char config_default_ini[] =
 	"\n"
 	"[build]\n"
 	"# architectures to build and boot\n"
-	"arches = x86_64\n"
+	"arches = x86_64 arm64\n"
 	"# kconfigs/NAME.config fragments merged onto tinyconfig (plus kconfigs/ARCH.config)\n"
 	"fragments = base mm\n"
 	"# parallel make jobs; 0: one per CPU\n"
@@ -237,10 +238,10 @@ int config_load(struct config *out, const char *path, const char *data_dir,
 		goto out;
 	}
 	for (size_t i = 0; i < out->arches.nr; i++) {
-		if (strcmp(out->arches.v[i], "x86_64")) {
+		if (!arch_find(out->arches.v[i])) {
 			kperror_set(err, KPERROR_INPUT,
-				    "%s: [build] arches: '%s' is not supported (supported: x86_64)",
-				    out->source, out->arches.v[i]);
+				    "%s: [build] arches: '%s' is not supported (supported: %s)",
+				    out->source, out->arches.v[i], arch_names());
 			goto out;
 		}
 	}

@@ -1,4 +1,5 @@
 #include "kbuild.h"
+#include "arch.h"
 #include "proc.h"
 #include "util.h"
 
@@ -6,20 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-const char *kbuild_make_arch(const char *arch)
-{
-	if (!strcmp(arch, "x86_64"))
-		return "x86_64";
-	return NULL;
-}
-
-const char *kbuild_image_path(const char *arch)
-{
-	if (!strcmp(arch, "x86_64"))
-		return "arch/x86/boot/bzImage";
-	return NULL;
-}
 
 static const char *line_value(const char *text, const char *key, size_t *len)
 {
@@ -129,8 +116,11 @@ static void base_make_args(struct proc *p, const struct kbuild_opts *o, const ch
 {
 	strvec_pushl(&p->argv, "make", "-C", o->srcdir, NULL);
 	strvec_pushf(&p->argv, "O=%s", builddir);
-	strvec_pushf(&p->argv, "ARCH=%s", kbuild_make_arch(o->arch));
-	strvec_push(&p->argv, "CC=ccache gcc");
+	const struct arch *a = arch_find(o->arch);
+	strvec_pushf(&p->argv, "ARCH=%s", a->make_arch);
+	if (arch_is_cross(a))
+		strvec_pushf(&p->argv, "CROSS_COMPILE=%s-", a->triplet);
+	strvec_pushf(&p->argv, "CC=ccache %s", arch_cc(a));
 	strvec_push(&p->argv, "HOSTCC=ccache gcc");
 	strvec_pushf(&p->env, "CCACHE_DIR=%s/ccache", o->cache_dir);
 	strvec_push(&p->env, "CCACHE_MAXSIZE=8G");
@@ -246,11 +236,13 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 	int ret = -1;
 	double start = util_now();
 
-	if (!kbuild_make_arch(o->arch))
+	const struct arch *a = arch_find(o->arch);
+	if (!a)
 		return kperror_set(err, KPERROR_INPUT, "arch '%s' is not supported", o->arch);
-	if (!proc_in_path("gcc") || !proc_in_path("ccache") || !proc_in_path("make"))
+	if (!proc_in_path(arch_cc(a)) || !proc_in_path("ccache") || !proc_in_path("make"))
 		return kperror_set(err, KPERROR_INFRA,
-				   "gcc, make and ccache are needed to build kernels (run 'make deps')");
+				   "%s, make and ccache are needed to build %s kernels (run 'make deps')",
+				   arch_cc(a), a->name);
 
 	buf_addf(&tmp, "%s/build/%s", o->cache_dir, o->arch);
 	out->builddir = buf_detach(&tmp, NULL);
@@ -281,7 +273,7 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 
 	base_make_args(&p, o, out->builddir);
 	strvec_pushf(&p.argv, "-j%d", o->jobs > 0 ? o->jobs : 1);
-	strvec_push(&p.argv, strrchr(kbuild_image_path(o->arch), '/') + 1);
+	strvec_push(&p.argv, strrchr(a->image, '/') + 1);
 	p.timeout_seconds = o->timeout_seconds;
 	p.tick = o->tick;
 	p.tick_data = o->tick_data;
@@ -296,7 +288,7 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 		kbuild_check_options(&out->missing, text.data, have.data);
 	buf_release(&have);
 
-	buf_addf(&tmp, "%s/%s", out->builddir, kbuild_image_path(o->arch));
+	buf_addf(&tmp, "%s/%s", out->builddir, a->image);
 	out->image = buf_detach(&tmp, NULL);
 	if (p.timed_out) {
 		buf_addf(&out->errors, "the build ran over %d s and was stopped\n", o->timeout_seconds);

@@ -15,7 +15,7 @@
 #include "strvec.h"
 
 struct kbuild_opts {
-	const char *arch;          /* "x86_64" */
+	const char *arch;          /* "x86_64", "arm64": see arch.h */
 	const char *srcdir;        /* the kernel worktree */
 	const char *cache_dir;     /* build/<arch> and ccache/ go below it */
 	const char *kconfig_dir;   /* where NAME.config fragments are */
@@ -47,11 +47,6 @@ struct kbuild_result {
  */
 int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kperror *err);
 void kbuild_result_release(struct kbuild_result *r);
-
-/* The arch's kernel image path below the build dir, e.g. arch/x86/boot/bzImage. */
-const char *kbuild_image_path(const char *arch);
-/* ARCH= value for make, or NULL for an unknown arch. */
-const char *kbuild_make_arch(const char *arch);
 
 /*
  * Check each "CONFIG_X=v" / "# CONFIG_X is not set" line of 'fragment'

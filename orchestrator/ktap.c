@@ -1,6 +1,7 @@
 #include "ktap.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -60,6 +61,35 @@ static void parse_result(struct ktap *k, const char *line, int ok)
 	}
 }
 
+void ktap_add_metric(struct ktap *k, const char *name, double value, const char *unit)
+{
+	for (size_t i = 0; i < k->nr_metrics; i++) {
+		if (!strcmp(k->metrics[i].name, name)) {
+			k->metrics[i].value = value;
+			free(k->metrics[i].unit);
+			k->metrics[i].unit = strdup(unit);
+			return;
+		}
+	}
+	k->metrics = realloc(k->metrics, (k->nr_metrics + 1) * sizeof(*k->metrics));
+	k->metrics[k->nr_metrics].name = strdup(name);
+	k->metrics[k->nr_metrics].value = value;
+	k->metrics[k->nr_metrics].unit = strdup(unit);
+	k->nr_metrics++;
+}
+
+/* "# perf: NAME VALUE [UNIT]": NAME has no blanks, VALUE is a number. */
+static void parse_metric(struct ktap *k, const char *p)
+{
+	char name[128], unit[32] = "";
+	double value;
+	int used = 0;
+	if (sscanf(p, "%127s %lf%n", name, &value, &used) != 2)
+		return;
+	sscanf(p + used, "%31s", unit);
+	ktap_add_metric(k, name, value, unit);
+}
+
 void ktap_parse(struct ktap *k, const char *text)
 {
 	struct buf line = BUF_INIT;
@@ -79,6 +109,8 @@ void ktap_parse(struct ktap *k, const char *text)
 				parse_result(k, l, 1);
 			else if (!strncmp(l, "not ok ", 7) || !strcmp(l, "not ok"))
 				parse_result(k, l, 0);
+			else if (!strncmp(l, "# perf:", 7))
+				parse_metric(k, l + 7);
 		}
 		p = eol ? eol + 1 : NULL;
 	}
@@ -93,5 +125,12 @@ void ktap_release(struct ktap *k)
 	}
 	free(k->cases);
 	k->cases = NULL;
+	for (size_t i = 0; i < k->nr_metrics; i++) {
+		free(k->metrics[i].name);
+		free(k->metrics[i].unit);
+	}
+	free(k->metrics);
+	k->metrics = NULL;
+	k->nr_metrics = 0;
 	k->nr = k->passed = k->failed = k->skipped = 0;
 }

@@ -3,6 +3,10 @@
  * kernel's selftests write it: "KTAP version 1", a plan "1..N", result
  * lines "ok N desc", "not ok N desc # SKIP reason", and "# " diagnostics.
  * Nested (indented) subtests are ignored; their parent's line counts.
+ *
+ * Measurements a test reports as "# perf: NAME VALUE UNIT" diagnostics
+ * (kpipe's convention; they never decide pass or fail) are kept as
+ * metrics, so they can be compared between revisions.
  */
 #ifndef KPIPE_KTAP_H
 #define KPIPE_KTAP_H
@@ -20,15 +24,26 @@ struct ktap_case {
 	char *directive; /* the text after "# SKIP" etc., or NULL */
 };
 
+struct ktap_metric {
+	char *name;      /* "madv_pageout_64mib_64k_folios" */
+	double value;
+	char *unit;      /* "ms", or "" */
+};
+
 struct ktap {
 	int has_header;  /* saw "KTAP version" or "TAP version" */
 	int planned;     /* N of "1..N", -1 if no plan */
 	struct ktap_case *cases;
 	size_t nr;
 	size_t passed, failed, skipped;
+	struct ktap_metric *metrics; /* "# perf:" lines, in order; a repeated name keeps the last */
+	size_t nr_metrics;
 };
 
-#define KTAP_INIT { 0, -1, NULL, 0, 0, 0, 0 }
+#define KTAP_INIT { 0, -1, NULL, 0, 0, 0, 0, NULL, 0 }
+
+/* Add (or replace) metric 'name'; the strings are copied. */
+void ktap_add_metric(struct ktap *k, const char *name, double value, const char *unit);
 
 /* Parse 'text' into *out (which must be KTAP_INIT).  Never fails. */
 void ktap_parse(struct ktap *out, const char *text);

@@ -59,7 +59,7 @@ static void usage(FILE *f)
  * build share one worktree and build directory per arch.  A second one
  * waits and says so.  The lock goes with the process.
  */
-static int lock_cache(const char *cache_dir, struct kperror *err)
+static int lock_cache(int *out, const char *cache_dir, struct kperror *err)
 {
 	struct buf path = BUF_INIT;
 	int e = util_mkdir_p(cache_dir, 0755);
@@ -94,7 +94,15 @@ static int lock_cache(const char *cache_dir, struct kperror *err)
 		/* the pid is only a hint for the waiting user */
 	}
 	buf_release(&path);
-	return 0; /* fd stays open: the lock lives as long as the process */
+	*out = fd; /* the lock lives as long as the process, or until cmd_unlock_cache() */
+	return 0;
+}
+
+void cmd_unlock_cache(struct cmd_ctx *ctx)
+{
+	if (ctx->lock_fd >= 0)
+		close(ctx->lock_fd);
+	ctx->lock_fd = -1;
 }
 
 static void on_signal(int sig)
@@ -119,7 +127,7 @@ static char *find_data_dir(void)
 
 int main(int argc, char **argv)
 {
-	struct cmd_ctx ctx = { 0 };
+	struct cmd_ctx ctx = { .lock_fd = -1 };
 	struct kperror err = KPERROR_INIT;
 	const struct command *cmd = NULL;
 	int i = 1;
@@ -160,7 +168,7 @@ int main(int argc, char **argv)
 	int ret;
 	if (config_load(&ctx.cfg, ctx.config_path, data_dir, &err) < 0) {
 		ret = -1;
-	} else if ((cmd->flags & NEED_LOCK) && lock_cache(ctx.cfg.cache_dir, &err) < 0) {
+	} else if ((cmd->flags & NEED_LOCK) && lock_cache(&ctx.lock_fd, ctx.cfg.cache_dir, &err) < 0) {
 		ret = -1;
 	} else {
 		ret = cmd->fn(argc - i, argv + i, &ctx, &err);

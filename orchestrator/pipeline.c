@@ -1,10 +1,12 @@
 #include "pipeline.h"
+#include "arch.h"
 #include "guest.h"
 #include "proc.h"
 #include "util.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -244,6 +246,36 @@ out:
 	return ret;
 }
 
+int pipeline_prepare_arch(struct pipeline *p, const char *arch, struct kperror *err)
+{
+	struct strvec missing = STRVEC_INIT, tests = STRVEC_INIT;
+	char *image = NULL;
+	int ret = -1;
+	const struct arch *a = arch_find(arch);
+	if (!a)
+		return kperror_set(err, KPERROR_INPUT, "arch '%s' is not supported (supported: %s)", arch,
+				   arch_names());
+	arch_missing_tools(&missing, a);
+	if (missing.nr) {
+		struct buf m = BUF_INIT;
+		for (size_t i = 0; i < missing.nr; i++)
+			buf_addf(&m, "%s%s", i ? "; " : "", missing.v[i]);
+		kperror_set(err, KPERROR_INFRA,
+			    "%s: missing %s: run 'make deps', or leave %s out of [build] arches", arch,
+			    m.data, arch);
+		buf_release(&m);
+		goto out;
+	}
+	if (pipeline_guest_tests(&tests, p, arch, err) < 0 || pipeline_image(&image, p, arch, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	free(image);
+	strvec_clear(&missing);
+	strvec_clear(&tests);
+	return ret;
+}
+
 /* Tail of the console for a one-line verdict: the panic message, if any. */
 static void boot_failure_detail(struct cell *c, const char *console, const char *what)
 {
@@ -259,21 +291,12 @@ static void boot_failure_detail(struct cell *c, const char *console, const char 
 	buf_release(&text);
 }
 
-int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const char *kernel,
-		  struct kperror *err)
+int pipeline_stage_kernel(struct booted *b, struct pipeline *p, struct cell *c, const char *kernel,
+			  struct kperror *err)
 {
-	struct buf name = BUF_INIT, pub = BUF_INIT, cmdline = BUF_INIT, path = BUF_INIT;
-	struct tick_ctx t = { p, c, STAGE_BOOT, NULL };
-	char *initrd = NULL;
+	struct buf path = BUF_INIT;
 	int ret = -1;
-	double start = util_now();
-	const char *outcome = "error";
-
-	ui_start(p, c, STAGE_BOOT, NULL);
-	if (pipeline_image(&initrd, p, c->arch, err) < 0)
-		goto out;
-	buf_addf(&name, "kpipe-%s-%s-%s", p->run_id, c->revision, c->arch);
-	buf_addf(&path, "%s/vm/%s", p->cfg->cache_dir, name.data);
+	buf_addf(&path, "%s/vm/kpipe-%s-%s-%s", p->cfg->cache_dir, p->run_id, c->revision, c->arch);
 	util_rm_rf(path.data);
 	int e = util_mkdir_p(path.data, 0755);
 	if (e < 0) {
@@ -287,6 +310,28 @@ int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const ch
 		kperror_errno(err, KPERROR_INFRA, e, "cannot copy the kernel '%s'", kernel);
 		goto out;
 	}
+	ret = 0;
+out:
+	buf_release(&path);
+	return ret;
+}
+
+int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, struct kperror *err)
+{
+	struct buf name = BUF_INIT, pub = BUF_INIT, cmdline = BUF_INIT, path = BUF_INIT;
+	struct tick_ctx t = { p, c, STAGE_BOOT, NULL };
+	char *initrd = NULL;
+	char ready[64];
+	int ret = -1;
+	double start = util_now();
+	const char *outcome = "error";
+	const struct arch *a = arch_find(c->arch);
+	int boot_timeout = p->cfg->boot_timeout * (a ? a->slowdown : 1);
+
+	ui_start(p, c, STAGE_BOOT, NULL);
+	if (pipeline_image(&initrd, p, c->arch, err) < 0)
+		goto out;
+	buf_addf(&name, "kpipe-%s-%s-%s", p->run_id, c->revision, c->arch);
 	buf_reset(&path);
 	buf_addf(&path, "%s/console.log", b->vmdir);
 	b->console = strdup(path.data);
@@ -306,7 +351,7 @@ int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const ch
 	};
 	if (vm_start(&b->vm, &o, err) < 0)
 		goto out;
-	int w = vm_wait_for_ssh(b->vm, p->cfg->boot_timeout, tick, &t, err);
+	int w = vm_wait_for_ssh(b->vm, boot_timeout, tick, &t, err);
 	if (w < 0)
 		goto out;
 	if (w != VM_READY) {
@@ -318,7 +363,7 @@ int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const ch
 			vm_destroy(b->vm);
 			b->vm = NULL;
 			boot_failure_detail(c, b->console, "sshd did not answer");
-			results_set_detail(c, "no ssh within %d s (%s)", p->cfg->boot_timeout,
+			results_set_detail(c, "no ssh within %d s (%s)", boot_timeout,
 					   c->detail);
 			splat_add(&c->splats, "guest hang: no ssh after boot", c->detail);
 			outcome = "TIMEOUT";
@@ -328,7 +373,6 @@ int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const ch
 		ret = 0;
 		goto out;
 	}
-	static char ready[64];
 	snprintf(ready, sizeof(ready), "ssh on 127.0.0.1:%d (%s)", vm_ssh_port(b->vm), vm_accel(b->vm));
 	outcome = ready;
 	ret = 0;
@@ -402,6 +446,8 @@ static void judge_test(struct test_result *t, const struct guest_exec_result *r,
 int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 		  const struct strvec *tests, struct kperror *err)
 {
+	const struct arch *a = arch_find(c->arch);
+	int test_timeout = p->cfg->test_timeout * (a ? a->slowdown : 1);
 	struct guest *g = NULL;
 	struct buf remote = BUF_INIT, what = BUF_INIT;
 	int ret = -1;
@@ -433,11 +479,11 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 		buf_addf(&what, "running %s", name);
 		if (p->ui && p->ui->alive)
 			p->ui->alive(p->ui->data, c, STAGE_TEST, util_now() - start, what.data);
-		if (guest_exec(&r, g, remote.data, p->cfg->test_timeout, err) < 0) {
+		if (guest_exec(&r, g, remote.data, test_timeout, err) < 0) {
 			guest_exec_result_release(&r);
 			goto out;
 		}
-		judge_test(t, &r, p->cfg->test_timeout);
+		judge_test(t, &r, test_timeout);
 		write_output(c, name, "out", &r.out);
 		write_output(c, name, "err", &r.err);
 		guest_exec_result_release(&r);
@@ -453,11 +499,11 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 				 p->cfg->test_retries);
 			if (p->ui && p->ui->alive)
 				p->ui->alive(p->ui->data, c, STAGE_TEST, util_now() - start, what.data);
-			if (guest_exec(&again, g, remote.data, p->cfg->test_timeout, err) < 0) {
+			if (guest_exec(&again, g, remote.data, test_timeout, err) < 0) {
 				guest_exec_result_release(&again);
 				goto out;
 			}
-			judge_test(&rerun, &again, p->cfg->test_timeout);
+			judge_test(&rerun, &again, test_timeout);
 			struct buf suffix = BUF_INIT;
 			buf_addf(&suffix, "rerun%d.out", k + 1);
 			write_output(c, name, suffix.data, &again.out);
@@ -509,7 +555,7 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 out:
 	guest_close(g);
 	c->seconds[STAGE_TEST] = util_now() - start;
-	static char outcome[64];
+	char outcome[64];
 	snprintf(outcome, sizeof(outcome), "%zu test%s, %zu failed", c->nr_tests,
 		 c->nr_tests == 1 ? "" : "s", failed);
 	ui_end(p, c, STAGE_TEST, ret < 0 ? "error" : outcome);
@@ -589,6 +635,35 @@ void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b)
 	buf_release(&log);
 }
 
+/* After the build: the cell is finished (written) or its guest run is still to come. */
+static void finish_cell(struct cell *c, int ret, struct kperror *err)
+{
+	if (ret < 0) {
+		c->verdict = err->kind == KPERROR_INTERRUPTED ? CELL_NOT_RUN : CELL_INFRA;
+		results_set_detail(c, "%s", err->msg.data);
+	}
+	struct kperror werr = KPERROR_INIT;
+	if (results_write_cell(c, &werr) < 0 && ret == 0)
+		kperror_set(err, werr.kind, "%s", werr.msg.data);
+	kperror_release(&werr);
+}
+
+/* Boot the staged kernel, test, shut down, write the cell. */
+static int boot_and_test(struct pipeline *p, struct cell *c, struct booted *b,
+			 const struct strvec *tests, struct kperror *err)
+{
+	int ret = -1;
+	if (pipeline_boot(b, p, c, err) < 0)
+		goto out;
+	if (b->vm && pipeline_test(p, c, b, tests, err) < 0)
+		goto out;
+	ret = 0;
+out:
+	pipeline_shutdown(p, c, b);
+	finish_cell(c, ret, err);
+	return err->msg.len && ret == 0 ? -1 : ret;
+}
+
 int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
 		      struct kperror *err)
 {
@@ -597,33 +672,181 @@ int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
 	struct strvec tests = STRVEC_INIT;
 	int ret = -1;
 
-	if (pipeline_guest_tests(&tests, p, c->arch, err) < 0)
-		goto out;
-	if (pipeline_build(&kb, p, c, commit, err) < 0)
-		goto out;
+	if (pipeline_guest_tests(&tests, p, c->arch, err) < 0 ||
+	    pipeline_build(&kb, p, c, commit, err) < 0)
+		goto fail;
 	if (!kb.ok) {
-		ret = 0;
+		finish_cell(c, 0, err);
+		ret = err->msg.len ? -1 : 0;
 		goto out;
 	}
-	if (pipeline_boot(&b, p, c, kb.image, err) < 0)
-		goto out;
-	if (b.vm && pipeline_test(p, c, &b, &tests, err) < 0)
-		goto out;
-	ret = 0;
-out:
+	if (pipeline_stage_kernel(&b, p, c, kb.image, err) < 0)
+		goto fail;
+	ret = boot_and_test(p, c, &b, &tests, err);
+	goto out;
+fail:
 	pipeline_shutdown(p, c, &b);
-	if (ret < 0) {
-		c->verdict = err->kind == KPERROR_INTERRUPTED ? CELL_NOT_RUN : CELL_INFRA;
-		results_set_detail(c, "%s", err->msg.data);
-	}
-	struct kperror werr = KPERROR_INIT;
-	if (results_write_cell(c, &werr) < 0 && ret == 0) {
-		kperror_set(err, werr.kind, "%s", werr.msg.data);
-		ret = -1;
-	}
-	kperror_release(&werr);
+	finish_cell(c, -1, err);
+out:
 	kbuild_result_release(&kb);
 	strvec_clear(&tests);
+	return ret;
+}
+
+struct tester_job {
+	struct cell *c;
+	struct booted b;            /* its vmdir holds the staged kernel */
+	struct strvec tests;
+	void (*done)(void *data, struct cell *c);
+	void *done_data;
+	struct tester_job *next;
+};
+
+struct pipeline_tester {
+	struct pipeline *p;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct tester_job *head, *tail;
+	int closing;               /* no more jobs will come */
+	int failed;                /* 'err' is set: later jobs are not run */
+	struct kperror err;
+};
+
+static void job_free(struct tester_job *j)
+{
+	strvec_clear(&j->tests);
+	free(j);
+}
+
+static void *tester_main(void *arg)
+{
+	struct pipeline_tester *t = arg;
+	for (;;) {
+		pthread_mutex_lock(&t->lock);
+		while (!t->head && !t->closing)
+			pthread_cond_wait(&t->wake, &t->lock);
+		struct tester_job *j = t->head;
+		if (j) {
+			t->head = j->next;
+			if (!t->head)
+				t->tail = NULL;
+		}
+		int skip = t->failed;
+		pthread_mutex_unlock(&t->lock);
+		if (!j)
+			return NULL;
+
+		struct kperror err = KPERROR_INIT;
+		if (skip || proc_interrupted) {
+			kperror_set(&err, proc_interrupted ? KPERROR_INTERRUPTED : KPERROR_INFRA,
+				    "not run: %s", proc_interrupted ? "interrupted" : "an earlier guest run failed");
+			pipeline_shutdown(t->p, j->c, &j->b);
+			finish_cell(j->c, -1, &err);
+		} else if (boot_and_test(t->p, j->c, &j->b, &j->tests, &err) < 0) {
+			pthread_mutex_lock(&t->lock);
+			if (!t->failed) {
+				t->failed = 1;
+				kperror_set(&t->err, err.kind, "%s", err.msg.data);
+			}
+			pthread_mutex_unlock(&t->lock);
+		}
+		if (j->done)
+			j->done(j->done_data, j->c);
+		kperror_release(&err);
+		job_free(j);
+	}
+}
+
+int pipeline_tester_start(struct pipeline_tester **out, struct pipeline *p, struct kperror *err)
+{
+	struct pipeline_tester *t = calloc(1, sizeof(*t));
+	if (!t)
+		return kperror_errno(err, KPERROR_INFRA, ENOMEM, "cannot start the guest runner");
+	t->p = p;
+	t->err = (struct kperror)KPERROR_INIT;
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_cond_init(&t->wake, NULL);
+	int e = pthread_create(&t->thread, NULL, tester_main, t);
+	if (e) {
+		pthread_mutex_destroy(&t->lock);
+		pthread_cond_destroy(&t->wake);
+		free(t);
+		return kperror_errno(err, KPERROR_INFRA, e, "cannot start the guest runner");
+	}
+	*out = t;
+	return 0;
+}
+
+int pipeline_tester_failed(struct pipeline_tester *t)
+{
+	pthread_mutex_lock(&t->lock);
+	int failed = t->failed;
+	pthread_mutex_unlock(&t->lock);
+	return failed;
+}
+
+int pipeline_build_cell(struct pipeline *p, struct pipeline_tester *t, struct cell *c,
+			const git_oid *commit, void (*done)(void *data, struct cell *c),
+			void *done_data, struct kperror *err)
+{
+	struct kbuild_result kb = KBUILD_RESULT_INIT;
+	struct tester_job *j = calloc(1, sizeof(*j));
+	int ret = -1;
+
+	if (!j)
+		return kperror_errno(err, KPERROR_INFRA, ENOMEM, "out of memory");
+	j->c = c;
+	j->done = done;
+	j->done_data = done_data;
+	if (pipeline_guest_tests(&j->tests, p, c->arch, err) < 0 ||
+	    pipeline_build(&kb, p, c, commit, err) < 0 ||
+	    (kb.ok && pipeline_stage_kernel(&j->b, p, c, kb.image, err) < 0)) {
+		pipeline_shutdown(p, c, &j->b);
+		finish_cell(c, -1, err);
+		goto out;
+	}
+	if (!kb.ok) {
+		finish_cell(c, 0, err);
+		if (done)
+			done(done_data, c);
+		ret = err->msg.len ? -1 : 0;
+		goto out;
+	}
+	/* built: the guest run is the tester's, while this thread builds on */
+	pthread_mutex_lock(&t->lock);
+	if (t->tail)
+		t->tail->next = j;
+	else
+		t->head = j;
+	t->tail = j;
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->lock);
+	j = NULL;
+	ret = 0;
+out:
+	if (j)
+		job_free(j);
+	kbuild_result_release(&kb);
+	return ret;
+}
+
+int pipeline_tester_finish(struct pipeline_tester *t, struct kperror *err)
+{
+	if (!t)
+		return 0;
+	pthread_mutex_lock(&t->lock);
+	t->closing = 1;
+	pthread_cond_signal(&t->wake);
+	pthread_mutex_unlock(&t->lock);
+	pthread_join(t->thread, NULL);
+	int ret = 0;
+	if (t->failed)
+		ret = kperror_set(err, t->err.kind, "%s", t->err.msg.data);
+	kperror_release(&t->err);
+	pthread_mutex_destroy(&t->lock);
+	pthread_cond_destroy(&t->wake);
+	free(t);
 	return ret;
 }
 

@@ -9,6 +9,9 @@
  * failures of kpipe or the machine (libvirt down, disk full, Ctrl-C)
  * return -1 with 'err'.  Whatever happens, a started guest is destroyed
  * and its console log kept in the cell's directory.
+ *
+ * Threads: the ui callbacks may be called from the tester's thread (see
+ * below); everything else runs in the caller's.
  */
 #ifndef KPIPE_PIPELINE_H
 #define KPIPE_PIPELINE_H
@@ -62,14 +65,28 @@ int pipeline_build(struct kbuild_result *out, struct pipeline *p, struct cell *c
 /* Make sure the guest tests for 'arch' are built; list their paths. */
 int pipeline_guest_tests(struct strvec *out, struct pipeline *p, const char *arch,
 			 struct kperror *err);
+/*
+ * Everything an arch needs before its first build: the compiler, static
+ * libc and emulator (a missing one is KPERROR_INFRA naming its Debian
+ * package), the guest tests and the guest image.
+ */
+int pipeline_prepare_arch(struct pipeline *p, const char *arch, struct kperror *err);
 /* Make sure the arch's initramfs is built and current; *out is its path. */
 int pipeline_image(char **out, struct pipeline *p, const char *arch, struct kperror *err);
 /*
- * Boot 'kernel' and wait for the guest's sshd.  If the guest dies or
- * never answers, the cell gets CELL_BOOT_FAILED and b->vm stays NULL.
+ * Copy the built 'kernel' into the guest's own directory (b->vmdir,
+ * <cache>/vm/<guest name>), so the build directory can move on to the
+ * next commit before this guest boots.  pipeline_shutdown() removes it.
  */
-int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, const char *kernel,
-		  struct kperror *err);
+int pipeline_stage_kernel(struct booted *b, struct pipeline *p, struct cell *c, const char *kernel,
+			  struct kperror *err);
+/*
+ * Boot the kernel pipeline_stage_kernel() put in b->vmdir and wait for
+ * the guest's sshd (the boot timeout is scaled by the arch's emulation
+ * slowdown).  If the guest dies or never answers, the cell gets
+ * CELL_BOOT_FAILED and b->vm stays NULL.
+ */
+int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, struct kperror *err);
 /* Push and run the guest tests, collect dmesg; fills c->tests. */
 int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 		  const struct strvec *tests, struct kperror *err);
@@ -97,5 +114,32 @@ int pipeline_bisect(struct pipeline *p, struct cell *c, const struct revision *r
 /* All of it for one cell, then write c->dir/result.json. */
 int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
 		      struct kperror *err);
+
+/*
+ * The tester: one thread that boots and tests built kernels, one guest at
+ * a time, in the order they were built, while the caller's thread builds
+ * the next cell (the next arch or revision).  A build and an emulated
+ * guest share the machine well; two builds do not.
+ *
+ * pipeline_build_cell() builds c in the caller's thread.  A kernel that
+ * does not build is finished there; a built one is staged and queued, and
+ * the tester boots, tests, shuts down and writes it.  Either way done(c)
+ * is called once the cell is final (from the tester's thread for queued
+ * cells); cells must stay put until pipeline_tester_finish().  Returns -1
+ * with 'err' only when the cell could not be built for the machine's
+ * reasons (the cell is then written as infra).
+ *
+ * After the tester meets an infrastructure error it runs no more guests:
+ * the cells still queued are written as not run, pipeline_tester_failed()
+ * says 1, and pipeline_tester_finish() (which waits for the queue to
+ * drain and frees the tester) returns -1 with that error.
+ */
+struct pipeline_tester;
+int pipeline_tester_start(struct pipeline_tester **out, struct pipeline *p, struct kperror *err);
+int pipeline_build_cell(struct pipeline *p, struct pipeline_tester *t, struct cell *c,
+			const git_oid *commit, void (*done)(void *data, struct cell *c),
+			void *done_data, struct kperror *err);
+int pipeline_tester_failed(struct pipeline_tester *t);
+int pipeline_tester_finish(struct pipeline_tester *t, struct kperror *err);
 
 #endif

@@ -133,6 +133,15 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 			json_str(b, "directive", t->ktap.cases[k].directive);
 			buf_adds(b, "}");
 		}
+		buf_adds(b, "], \"perf\": [");
+		for (size_t k = 0; k < t->ktap.nr_metrics; k++) {
+			const struct ktap_metric *m = &t->ktap.metrics[k];
+			buf_adds(b, k ? ", {" : "{");
+			json_str(b, "name", m->name);
+			buf_addf(b, ", \"value\": %.6g, ", m->value);
+			json_str(b, "unit", m->unit);
+			buf_adds(b, "}");
+		}
 		buf_adds(b, "]}");
 	}
 	buf_addf(b, "%s],\n%s  \"patch_builds\": [", c->nr_tests ? "\n  " : "", indent);
@@ -196,7 +205,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	for (const char *q = title; q && *q; q++)
 		buf_addch(&tsv, (*q == '\n' || *q == '\t') ? ' ' : *q);
 	buf_addch(&tsv, '\n');
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -226,6 +235,21 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 			tsv_field(&tsv, secs);
 			tsv_field(&tsv, c->tests[t].reason ? c->tests[t].reason : "");
 			buf_addch(&tsv, '\n');
+		}
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			for (size_t k = 0; k < c->tests[t].ktap.nr_metrics; k++) {
+				const struct ktap_metric *m = &c->tests[t].ktap.metrics[k];
+				char value[32];
+				snprintf(value, sizeof(value), "%.6g", m->value);
+				buf_adds(&tsv, "perf");
+				tsv_field(&tsv, c->revision);
+				tsv_field(&tsv, c->arch);
+				tsv_field(&tsv, c->tests[t].name);
+				tsv_field(&tsv, m->name);
+				tsv_field(&tsv, value);
+				tsv_field(&tsv, m->unit);
+				buf_addch(&tsv, '\n');
+			}
 		}
 		if (c->first_bad) {
 			buf_adds(&tsv, "bisect");
@@ -280,6 +304,8 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	buf_release(&path);
 	return ret;
 }
+
+static const struct test_result *find_test(const struct cell *c, const char *name);
 
 static int verdict_from_name(const char *const *names, int n, const char *s)
 {
@@ -352,6 +378,10 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;
+			} else if (!strcmp(f[0], "perf") && nf >= 6 && c) {
+				struct test_result *t = (struct test_result *)find_test(c, f[3]);
+				if (t)
+					ktap_add_metric(&t->ktap, f[4], atof(f[5]), nf >= 7 ? f[6] : "");
 			} else if (!strcmp(f[0], "bisect") && nf >= 4 && c) {
 				free(c->first_bad);
 				c->first_bad = strdup(f[3]);
@@ -429,6 +459,30 @@ int results_test_failed(const struct test_result *t)
 	return t->verdict == TEST_FAIL || t->verdict == TEST_TIMEOUT || t->verdict == TEST_LOST;
 }
 
+/*
+ * Measurements that moved by 25% or more between 'ref' and 'c': under TCG,
+ * with a build running beside the guest, +-20% is ordinary noise.
+ */
+static void perf_changes(struct strvec *out, const struct cell *c, const struct cell *ref)
+{
+	for (size_t t = 0; t < c->nr_tests; t++) {
+		const struct test_result *r = &c->tests[t], *p = find_test(ref, r->name);
+		for (size_t k = 0; p && k < r->ktap.nr_metrics; k++) {
+			const struct ktap_metric *m = &r->ktap.metrics[k];
+			for (size_t j = 0; j < p->ktap.nr_metrics; j++) {
+				const struct ktap_metric *was = &p->ktap.metrics[j];
+				if (strcmp(was->name, m->name) || was->value <= 0)
+					continue;
+				double pct = (m->value - was->value) * 100.0 / was->value;
+				if (pct >= 25 || pct <= -25)
+					strvec_pushf(out, "%s %s: perf: %s %s: %.6g -> %.6g %s (%+.0f%% vs %s)",
+						     c->revision, c->arch, r->name, m->name, was->value, m->value,
+						     m->unit, pct, ref->revision);
+			}
+		}
+	}
+}
+
 static const struct test_result *find_test(const struct cell *c, const char *name)
 {
 	for (size_t i = 0; i < c->nr_tests; i++)
@@ -487,11 +541,22 @@ void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 		const struct cell *c = &cells[i], *prev = NULL;
 		if (c->revision[0] != 'v')
 			continue;
-		for (size_t k = 0; k < i; k++)
+		const struct cell *base = NULL;
+		for (size_t k = 0; k < i; k++) {
 			if (cells[k].revision[0] == 'v' && !strcmp(cells[k].arch, c->arch))
 				prev = &cells[k];
-		if (!prev)
-			continue;
+			if (results_is_baseline(cells, n, k) && !strcmp(cells[k].arch, c->arch))
+				base = &cells[k];
+		}
+		if (!prev || !prev->nr_tests) {
+			/* the first revision (or the first with results): speed against the base */
+			if (base)
+				perf_changes(out, c, base);
+			if (!prev)
+				continue;
+		} else {
+			perf_changes(out, c, prev);
+		}
 		if (cell_broken(prev) != cell_broken(c) || prev->verdict == CELL_APPLY_FAILED ||
 		    c->verdict == CELL_APPLY_FAILED) {
 			if (prev->verdict != c->verdict)

@@ -100,7 +100,7 @@ char *util_slug(const char *s, size_t max_len)
 
 const char *util_duration(double seconds)
 {
-	static char out[32];
+	static _Thread_local char out[32]; /* the builder and the tester both print */
 	long s = (long)(seconds + 0.5);
 	if (s < 60)
 		snprintf(out, sizeof(out), "%.1fs", seconds);

@@ -1,4 +1,5 @@
 #include "vm.h"
+#include "arch.h"
 #include "proc.h"
 #include "util.h"
 
@@ -34,7 +35,8 @@ static const char *libvirt_message(void)
 	return e && e->message ? e->message : "unknown libvirt error";
 }
 
-int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, struct kperror *err)
+int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, const char *arch,
+		    struct kperror *err)
 {
 	struct buf cpuinfo = BUF_INIT, modules = BUF_INIT;
 	int has_kvm_dev = access("/dev/kvm", R_OK | W_OK) == 0;
@@ -47,6 +49,13 @@ int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, struct
 
 	buf_reset(out);
 	buf_reset(why);
+	const struct arch *a = arch_find(arch);
+	if (a && arch_is_cross(a)) {
+		/* KVM runs guests of the host's own architecture only */
+		buf_addf(why, "an %s guest on this host is emulated", a->name);
+		buf_adds(out, "tcg");
+		goto out;
+	}
 	if (!has_kvm_dev)
 		buf_adds(why, "no usable /dev/kvm");
 	else if (is_pvm)
@@ -64,6 +73,7 @@ int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, struct
 		ret = kperror_set(err, KPERROR_INPUT, "[vm] accel = kvm, but KVM does not work here: %s",
 				  why->data);
 	}
+out:
 	buf_release(&cpuinfo);
 	buf_release(&modules);
 	return ret;
@@ -78,22 +88,30 @@ void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, in
 	buf_add_xml_escaped(b, o->name);
 	buf_adds(b, "</name>\n");
 	buf_addf(b, "  <memory unit='MiB'>%d</memory>\n  <vcpu>%d</vcpu>\n", o->memory_mib, o->cpus);
-	buf_adds(b, "  <os>\n    <type arch='x86_64' machine='q35'>hvm</type>\n    <kernel>");
+	const struct arch *a = arch_find(o->arch);
+	buf_addf(b, "  <os>\n    <type arch='%s' machine='%s'>hvm</type>\n    <kernel>", a->uname,
+		 a->machine);
 	buf_add_xml_escaped(b, o->kernel);
 	buf_adds(b, "</kernel>\n    <initrd>");
 	buf_add_xml_escaped(b, o->initrd);
-	buf_adds(b, "</initrd>\n    <cmdline>console=ttyS0,115200 panic=1 ");
+	buf_addf(b, "</initrd>\n    <cmdline>console=%s,115200 panic=1 oops=panic ", a->console);
 	buf_add_xml_escaped(b, o->cmdline ? o->cmdline : "");
-	buf_adds(b, "</cmdline>\n  </os>\n  <features><acpi/></features>\n");
+	buf_adds(b, "</cmdline>\n  </os>\n");
+	/* ACPI on the PC; arm64's virt machine describes itself by device tree */
+	if (!strcmp(a->machine, "q35"))
+		buf_adds(b, "  <features><acpi/></features>\n");
 	if (kvm)
 		buf_adds(b, "  <cpu mode='host-passthrough'/>\n");
+	else if (a->cpu_model)
+		buf_addf(b, "  <cpu mode='custom' match='exact'><model fallback='forbid'>%s</model></cpu>\n",
+			 a->cpu_model);
 	buf_adds(b, "  <clock offset='utc'/>\n"
 		    "  <on_poweroff>destroy</on_poweroff>\n"
 		    "  <on_reboot>destroy</on_reboot>\n"
 		    "  <on_crash>destroy</on_crash>\n"
-		    "  <devices>\n"
-		    "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
-		    "    <serial type='file'>\n      <source path='");
+		    "  <devices>\n");
+	buf_addf(b, "    <emulator>%s</emulator>\n", a->qemu);
+	buf_adds(b, "    <serial type='file'>\n      <source path='");
 	buf_add_xml_escaped(b, o->console_path);
 	buf_adds(b, "'/>\n      <target port='0'/>\n    </serial>\n"
 		    "    <controller type='usb' model='none'/>\n"
@@ -175,11 +193,11 @@ int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
 	struct buf accel = BUF_INIT, why = BUF_INIT, xml = BUF_INIT;
 	int ret = -1;
 
-	if (strcmp(o->arch, "x86_64")) {
+	if (!arch_find(o->arch)) {
 		kperror_set(err, KPERROR_INPUT, "cannot boot arch '%s'", o->arch);
 		goto out;
 	}
-	if (vm_choose_accel(&accel, &why, o->accel, err) < 0)
+	if (vm_choose_accel(&accel, &why, o->accel, o->arch, err) < 0)
 		goto out;
 	snprintf(vm->accel, sizeof(vm->accel), "%s", accel.data);
 	if (connect_libvirt(&vm->conn, o->uri, err) < 0)

@@ -4,7 +4,9 @@
  * The domain boots the kernel and initramfs directly, writes its serial
  * console to a file, forwards ssh on 127.0.0.1:<port> only (QEMU user
  * networking), turns a panic or reboot into "destroyed" so the console
- * keeps the whole trace, and is started with VIR_DOMAIN_START_AUTODESTROY:
+ * keeps the whole trace (an Oops or BUG panics too, oops=panic: a task
+ * killed holding locks would otherwise leave the test hanging until its
+ * timeout), and is started with VIR_DOMAIN_START_AUTODESTROY:
  * if kpipe dies, libvirt removes the guest.  KVM is used only where it
  * really works (vmx/svm and no PVM module), TCG otherwise.
  */
@@ -17,7 +19,7 @@
 struct vm_opts {
 	const char *uri;          /* libvirt URI, e.g. qemu:///system */
 	const char *name;         /* unique domain name */
-	const char *arch;         /* "x86_64" */
+	const char *arch;         /* "x86_64", "arm64": see arch.h */
 	const char *kernel;       /* image path, readable by the qemu user */
 	const char *initrd;
 	const char *cmdline;      /* appended to kpipe's console/panic options */
@@ -34,9 +36,11 @@ enum vm_wait_result { VM_READY = 0, VM_DIED = 1, VM_TIMEOUT = 2 };
 /*
  * Decide the accelerator: writes "kvm" or "tcg" to 'out' and the reason to
  * 'why'.  'wanted' is the config's accel; "kvm" where KVM does not really
- * work is an error (KPERROR_INPUT).
+ * work is an error (KPERROR_INPUT).  KVM applies to guests of the host's
+ * own 'arch' only: other arches are always emulated (TCG).
  */
-int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, struct kperror *err);
+int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, const char *arch,
+		    struct kperror *err);
 
 /*
  * Connect to libvirt (starting virtlogd and libvirtd if the URI is the

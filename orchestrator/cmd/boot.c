@@ -23,7 +23,11 @@ int cmd_boot(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		ret = 1;
 		goto out;
 	}
-	if (pipeline_boot(&b, &s.pipeline, &s.cell, kb.image, err) < 0)
+	if (pipeline_stage_kernel(&b, &s.pipeline, &s.cell, kb.image, err) < 0)
+		goto out;
+	/* the guest has its own kernel copy: other kpipe runs may use the tree and builds now */
+	cmd_unlock_cache(ctx);
+	if (pipeline_boot(&b, &s.pipeline, &s.cell, err) < 0)
 		goto out;
 	if (!b.vm) {
 		printf("boot failed: %s\nconsole: %s/console.log\n", s.cell.detail, s.cell.dir);

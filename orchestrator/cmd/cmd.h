@@ -19,7 +19,14 @@
 struct cmd_ctx {
 	struct config cfg;       /* loaded by main() for commands that need it */
 	const char *config_path; /* -c FILE, or NULL */
+	int lock_fd;             /* <cache>/kpipe.lock held (NEED_LOCK), or -1 */
 };
+
+/*
+ * Let other kpipe commands use the cache (worktree, build directories)
+ * from now on: for a command that only keeps a guest running.
+ */
+void cmd_unlock_cache(struct cmd_ctx *ctx);
 
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_series(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);

@@ -12,9 +12,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Load the baseline from the cache, or test the base and cache it. */
-static int run_baseline(struct pipeline *p, struct cell *c, const git_oid *base,
-			const char *run_dir, struct kperror *err)
+struct baseline_job {
+	const char *cache_dir;
+	char *key;
+};
+
+/* The tester finished a base cell: keep it for later runs. */
+static void store_baseline(void *data, struct cell *c)
+{
+	struct baseline_job *j = data;
+	struct kperror err = KPERROR_INIT;
+	if (c->verdict != CELL_INFRA && c->verdict != CELL_NOT_RUN &&
+	    baseline_store(c, j->cache_dir, j->key, &err) < 0)
+		fprintf(stderr, "kpipe: %s\n", err.msg.data);
+	kperror_release(&err);
+}
+
+/*
+ * Load the baseline from the cache, or build the base and queue its test
+ * (the tester stores it when done).
+ */
+static int run_baseline(struct pipeline *p, struct pipeline_tester *tester, struct cell *c,
+			const git_oid *base, const char *run_dir, struct baseline_job *job,
+			struct kperror *err)
 {
 	struct strvec tests = STRVEC_INIT;
 	struct buf key = BUF_INIT;
@@ -35,15 +55,44 @@ static int run_baseline(struct pipeline *p, struct cell *c, const git_oid *base,
 		goto out;
 	}
 	printf("[base %s] baseline: not cached yet (%s): testing the unpatched base\n", c->arch, key.data);
-	if (pipeline_run_cell(p, c, base, err) < 0)
-		goto out;
-	if (baseline_store(c, p->cfg->cache_dir, key.data, err) < 0)
-		goto out;
-	ret = 0;
+	job->cache_dir = p->cfg->cache_dir;
+	job->key = buf_detach(&key, NULL);
+	ret = pipeline_build_cell(p, tester, c, base, store_baseline, job, err);
 out:
 	strvec_clear(&tests);
 	buf_release(&key);
 	return ret;
+}
+
+/*
+ * Before anything long: every arch's compiler, emulator, guest tests and
+ * guest image, so a missing cross compiler or package stops the run now.
+ */
+static int prepare_arches(struct pipeline *p, struct kperror *err)
+{
+	for (size_t a = 0; a < p->cfg->arches.nr; a++) {
+		const char *arch = p->cfg->arches.v[a];
+		double t0 = util_now();
+		if (pipeline_prepare_arch(p, arch, err) < 0)
+			return -1;
+		printf("    %s: compiler, emulator, guest tests and image ready (%s)\n", arch,
+		       util_duration(util_now() - t0));
+	}
+	return 0;
+}
+
+/*
+ * What running builds and guests side by side saved: the stages' times
+ * summed (what doing one after the other would take) against the wall time.
+ */
+static void print_overlap(const struct cell *cells, size_t n, double wall)
+{
+	double summed = 0;
+	for (size_t i = 0; i < n; i++)
+		for (int st = STAGE_PATCHES; st < STAGE_NR; st++)
+			summed += cells[i].seconds[st];
+	printf("builds and guests: %.1fs of work in %.1fs: the overlap saved %.1fs\n", summed, wall,
+	       summed > wall ? summed - wall : 0.0);
 }
 
 static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--bisect] SERIES...\n"
@@ -81,6 +130,9 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	struct apply_result *revision_commits = NULL; /* per revision, for --bisect */
 	struct strvec ranges = STRVEC_INIT;
 	git_oid *range_bases = NULL;
+	struct pipeline_tester *tester = NULL;
+	struct baseline_job *baseline_jobs = NULL;
+	struct kperror terr_out = KPERROR_INIT;
 	optind = 1;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		if (o == 'B') {
@@ -115,6 +167,10 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 				goto out;
 	}
 
+	struct pipeline p = { &ctx->cfg, NULL, ui_run_id(), &ui_pipeline };
+	ui_step("arches: %zu", ctx->cfg.arches.nr);
+	if (prepare_arches(&p, err) < 0)
+		goto out;
 	ui_step("base tree");
 	double t0 = util_now();
 	if (tree_open(&t, &ctx->cfg, ui_tree_progress, NULL, err) < 0)
@@ -144,9 +200,14 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		goto out;
 	ui_step("results in %s", run_dir);
 
-	struct pipeline p = { &ctx->cfg, t, ui_run_id(), &ui_pipeline };
+	p.tree = t;
 	cells = calloc((s.nr + 1) * ctx->cfg.arches.nr, sizeof(*cells));
+	baseline_jobs = calloc(ctx->cfg.arches.nr, sizeof(*baseline_jobs));
 	int stop = 0;
+	/* builds here, guests in the tester's thread: one arch boots while the next builds */
+	if (pipeline_tester_start(&tester, &p, err) < 0)
+		goto out;
+	double cells_start = util_now();
 
 	/* the unpatched base, once per base/arch/config/tests: cached */
 	git_oid base_oid;
@@ -163,7 +224,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		char hex[GIT_OID_HEXSZ + 1];
 		git_oid_tostr(hex, sizeof(hex), &base_oid);
 		c->commit = strdup(hex);
-		if (run_baseline(&p, c, &base_oid, run_dir, err) < 0) {
+		if (run_baseline(&p, tester, c, &base_oid, run_dir, &baseline_jobs[a], err) < 0) {
 			printf("%s: %s\n", err->kind == KPERROR_INTERRUPTED ? "interrupted" : "error",
 			       err->msg.data);
 			stop = 1;
@@ -172,6 +233,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	}
 	for (size_t r = 0; r < s.nr && !stop; r++) {
 		struct revision *rev = &s.revs[r];
+		if (pipeline_tester_failed(tester) || proc_interrupted)
+			break;
 		struct apply_result ar = { 0 };
 		char rname[16];
 		snprintf(rname, sizeof(rname), "v%u", rev->version);
@@ -229,7 +292,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			c->commit = strdup(hex);
 			c->branch = strdup(ar.branch);
 			if ((each_patch && pipeline_build_each_patch(&p, c, &onto, ar.commits, rev, err) < 0) ||
-			    pipeline_run_cell(&p, c, &ar.head, err) < 0) {
+			    pipeline_build_cell(&p, tester, c, &ar.head, NULL, NULL, err) < 0) {
 				printf("%s: %s\n", err->kind == KPERROR_INTERRUPTED ? "interrupted" : "error",
 				       err->msg.data);
 				stop = 1;
@@ -239,6 +302,14 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		kperror_clear(err);
 		revision_commits[r] = ar;
 	}
+	struct kperror terr = KPERROR_INIT;
+	if (pipeline_tester_finish(tester, &terr) < 0) {
+		printf("%s: %s\n", terr.kind == KPERROR_INTERRUPTED ? "interrupted" : "error", terr.msg.data);
+		stop = 1;
+	}
+	tester = NULL;
+	kperror_release(&terr);
+	double cells_wall = util_now() - cells_start;
 	results_compare(cells, ncells);
 	for (size_t i = 0; bisect && !stop && i < ncells; i++) {
 		struct cell *c = &cells[i];
@@ -283,6 +354,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			total += cells[i].seconds[st];
 		printf(" %s %.1fs%s", cells[i].revision, total, i + 1 < ncells ? "," : "\n");
 	}
+	print_overlap(cells, ncells, cells_wall);
 	printf("results: %s (%s)\n", run_dir, util_duration(util_now() - start));
 	ret = ui_exit_code(cells, ncells);
 	if (stop && ret < 3)
@@ -296,6 +368,11 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		ret = -1;
 	}
 out:
+	pipeline_tester_finish(tester, &terr_out);
+	kperror_release(&terr_out);
+	for (size_t i = 0; baseline_jobs && i < ctx->cfg.arches.nr; i++)
+		free(baseline_jobs[i].key);
+	free(baseline_jobs);
 	for (size_t i = 0; revision_commits && i < s.nr; i++)
 		apply_result_release(&revision_commits[i]);
 	free(revision_commits);

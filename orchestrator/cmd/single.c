@@ -38,6 +38,11 @@ int single_setup(struct single *s, int argc, char **argv, struct cmd_ctx *ctx,
 	arch = ui_pick_arch(&ctx->cfg, arch, err);
 	if (!arch)
 		return -1;
+	s->pipeline.cfg = &ctx->cfg;
+	s->pipeline.run_id = ui_run_id();
+	s->pipeline.ui = &ui_pipeline;
+	if (pipeline_prepare_arch(&s->pipeline, arch, err) < 0)
+		return -1;
 	if (tree_open(&s->tree, &ctx->cfg, ui_tree_progress, NULL, err) < 0)
 		return -1;
 	if (ui_resolve_ref(&s->commit, s->tree, ref, err) < 0)
@@ -52,10 +57,7 @@ int single_setup(struct single *s, int argc, char **argv, struct cmd_ctx *ctx,
 	if (results_make_run_dir(&s->run_dir, ctx->cfg.results_dir, slug, err) < 0 ||
 	    results_make_cell_dir(&s->cell, s->run_dir, err) < 0)
 		return -1;
-	s->pipeline.cfg = &ctx->cfg;
 	s->pipeline.tree = s->tree;
-	s->pipeline.run_id = ui_run_id();
-	s->pipeline.ui = &ui_pipeline;
 	printf("==> %s on %s: %.12s (%s)\n", ref, arch, hex, s->tree->base_desc);
 	printf("==> results in %s\n", s->run_dir);
 	return 0;

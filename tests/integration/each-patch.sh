@@ -3,7 +3,7 @@
 # does not build at every step fails even when its last patch builds.
 T=each-patch
 . "$(dirname "$0")/lib.bash"
-printf '[paths]\nresults = %s/results\n' "$WORK" > "$WORK/cfg.ini"
+printf '[paths]\nresults = %s/results\n[build]\narches = x86_64\n' "$WORK" > "$WORK/cfg.ini"
 
 expect_exit 1 "a series whose patch 2/3 does not build" -- \
 	$KPIPE -c "$WORK/cfg.ini" run --no-baseline --each-patch tests/fixtures/series/unbisectable.mbox

@@ -1,6 +1,8 @@
-# The bundled example, end to end: real kernel builds of v1 and v2, real
-# libvirtd/QEMU guests, real sshd, the guest test over libssh.  v1 breaks
-# uffd-wp markers on zap (and WARNs); v2 fixes it.
+# The bundled example, end to end, on both arches of the default config:
+# real kernel builds of v1 and v2 (x86_64 native, arm64 cross), real
+# libvirtd/QEMU guests (q35 and virt under TCG), real sshd, the guest tests
+# over libssh.  v1 breaks uffd-wp markers on zap (and WARNs) in generic mm
+# code, so both arches must catch it; v2 fixes it.
 T=example-series
 . "$(dirname "$0")/lib.bash"
 
@@ -10,6 +12,10 @@ expect_exit 1 "kpipe run --bisect v1 v2 (v1 must fail)" -- \
 expect_match "^v1/x86_64: bisect: first bad patch: 2/2 'mm/memory: use pte_install_uffd_wp_range_if_needed\(\) when zapping'$" \
 	"bisect names patch 2/2 of v1"
 expect_match "bisect: with patches 1..1 applied .*: good$" "bisect tested patch 1/2 alone and found it good"
+expect_match "^    arm64: compiler, emulator, guest tests and image ready" "the arm64 tools and image are checked before anything is built"
+expect_match "^builds and guests: [0-9.]+s of work in [0-9.]+s: the overlap saved [0-9.]+s$" \
+	"the run says what overlapping builds and guests saved"
+expect_match "^\[v1 arm64\] boot: ssh on 127.0.0.1:[0-9]+ \(tcg\)" "the arm64 guest boots under TCG"
 printf '%s\n' "$OUT" | sed -n '/^uffd_wp/,$p' | sed 's/^/#   /'
 run="$WORK/results/latest"
 tsv=$(cat "$run/summary.tsv" 2>/dev/null)
@@ -20,9 +26,20 @@ expect_match "^splat	v1	x86_64	[0-9]+	WARNING in " "v1: the kernel's WARNING is 
 expect_match "^cell	v2	x86_64	pass	" "v2 passes"
 expect_match "^bisect	v1	x86_64	2/2 " "summary.tsv records the bisect result"
 expect_match "^test	v2	x86_64	uffd_wp_zap_shmem	pass	" "v2: the uffd-wp test passes"
+expect_match "^cell	v1	arm64	fail	" "arm64: v1 fails too"
+expect_match "^test	v1	arm64	uffd_wp_zap_shmem	fail	" "arm64: the uffd-wp zap test catches the bug"
+expect_match "^splat	v1	arm64	[0-9]+	WARNING in zap_install_uffd_wp_if_needed" "arm64: the kernel's WARNING is found"
+expect_match "^bisect	v1	arm64	2/2 " "arm64: the bisect names patch 2/2 too"
+expect_match "^cell	v2	arm64	pass	" "arm64: v2 passes"
+expect_match "^test	v2	arm64	mprotect_shared_anon	pass	" "arm64: the mprotect test runs and passes"
+expect_match "^test	v2	arm64	anon_swap_mixed_exclusive	pass	" "arm64: the anon swap test runs and passes"
+expect_match "^perf	v2	x86_64	anon_swap_mixed_exclusive	madv_pageout_64mib_64k_folios	[0-9.]+	ms$" \
+	"the '# perf:' figures are kept per revision"
 if printf '%s\n' "$tsv" | grep -q "^splat	v2"; then failed "v2 has splats"; else pass "v2 has no splats"; fi
 for f in build.log console.log dmesg.txt result.json tests/uffd_wp_zap_shmem.out; do
-	[ -s "$run/v1-x86_64/$f" ] && [ -s "$run/v2-x86_64/$f" ] || { failed "missing $f"; continue; }
+	for cell in v1-x86_64 v2-x86_64 v1-arm64 v2-arm64; do
+		[ -s "$run/$cell/$f" ] || failed "missing $cell/$f"
+	done
 done
 [ -s "$run/summary.json" ] && pass "per-cell logs, outputs and summary.json are kept" || failed "no summary.json"
 OUT=$(cat "$run/v1-x86_64/tests/uffd_wp_zap_shmem.out")
@@ -31,7 +48,8 @@ expect_match "^ok [0-9]+ anon \(control\): all pages: protection dropped with th
 no_kpipe_domains
 
 expect_exit 1 "kpipe report re-reads the run" -- $KPIPE -c "$WORK/cfg.ini" report "$run"
-expect_match "^uffd_wp_zap_shmem +pass +FAIL +pass" "the matrix shows base pass, v1 FAIL, v2 pass"
+expect_match "^uffd_wp_zap_shmem +pass +pass +FAIL +FAIL +pass +pass" \
+	"the matrix shows base pass, v1 FAIL, v2 pass on both arches"
 
 # the reports: parsed by real parsers, the page rendered by a real browser
 OUT=$(python3 - "$run" <<'PY'
@@ -44,16 +62,19 @@ print("junit v1 failures=%s case-failed=%s console-attached=%s" % (
     v1.get("failures"), case.find("failure") is not None,
     "WARNING" in (case.findtext("system-out") or "")))
 print("junit v2 failures=%s" % suites["v2/x86_64"].get("failures"))
+print("junit arm64 failures=%s" % ",".join(suites[r + "/arm64"].get("failures") for r in ("v1", "v2")))
 k = json.load(open(run + "/kcidb.json"))
 print("kcidb checkouts=%d builds=%d" % (len(k["checkouts"]), len(k["builds"])))
 print("kcidb failing=" + ",".join(sorted(t["id"].split("-", 1)[1] for t in k["tests"] if t["status"] == "FAIL")))
 print("kcidb v1 patchset=%d" % len([c for c in k["checkouts"] if c["comment"] == "v1" and len(c["patchset_hash"]) == 64]))
 PY
 )
-expect_match "^junit v1 failures=2 case-failed=True console-attached=True$" "junit.xml: v1's test and splat fail, with the console attached"
+expect_match "^junit v1 failures=3 case-failed=True console-attached=True$" "junit.xml: v1's two uffd-wp tests and the splat fail, with the console attached"
 expect_match "^junit v2 failures=0$" "junit.xml: v2 has no failure"
-expect_match "^kcidb checkouts=3 builds=3$" "kcidb.json: a checkout and a build per revision and the base"
-expect_match "^kcidb failing=[^,]*-v1-x86_64-uffd_wp_zap_shmem$" "kcidb.json: only v1's uffd_wp_zap_shmem fails"
+expect_match "^junit arm64 failures=3,0$" "junit.xml: arm64's v1 fails (two tests, a splat), v2 does not"
+expect_match "^kcidb checkouts=3 builds=6$" "kcidb.json: a checkout per revision and the base, a build per arch"
+expect_match "^kcidb failing=[^,]*-v1-arm64-uffd_wp_mprotect,[^,]*-v1-arm64-uffd_wp_zap_shmem,[^,]*-v1-x86_64-uffd_wp_mprotect,[^,]*-v1-x86_64-uffd_wp_zap_shmem$" \
+	"kcidb.json: only v1's two uffd-wp tests fail, on both arches"
 expect_match "^kcidb v1 patchset=1$" "kcidb.json: v1 carries its patchset hash"
 OUT=$(chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
 	--disable-background-networking --disable-component-update --disable-sync \
@@ -65,4 +86,4 @@ expect_match "<summary>v1/x86_64: WARNING in zap_install_uffd_wp_if_needed \(x1\
 expect_match '<tr><th>v1/x86_64</th><td>[0-9.]+</td><td>[0-9.]+</td><td>[1-9][0-9]*\.[0-9]</td>' \
 	"report.html: the stage times (build > 0)"
 OUT=$(cat "$run/summary.txt")
-expect_match "^uffd_wp_zap_shmem +pass +FAIL +pass" "summary.txt: the matrix to paste into a reply"
+expect_match "^uffd_wp_zap_shmem +pass +pass +FAIL +FAIL +pass +pass" "summary.txt: the matrix to paste into a reply"

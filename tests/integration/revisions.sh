@@ -18,7 +18,7 @@ int main(void)
 	ktap_finished();
 }
 C
-printf '[paths]\nresults = %s/results\n' "$WORK" > "$WORK/cfg.ini"
+printf '[paths]\nresults = %s/results\n[build]\narches = x86_64\n' "$WORK" > "$WORK/cfg.ini"
 export KPIPE_DATA_DIR="$data"
 
 expect_exit 1 "kpipe run v1 v2 v3 (v1 regresses)" -- $KPIPE -c "$WORK/cfg.ini" run $S/v1.mbox $S/v2.mbox $S/v3.mbox

@@ -23,7 +23,7 @@ TEST(config_defaults)
 	CHECK(config_load(&c, NULL, "/data", &err) == 0);
 	CHECK_STR(c.cache_dir, "/var/cache/kpipe");
 	CHECK_STR(c.vm_uri, "qemu:///system");
-	CHECK(c.arches.nr == 1 && !strcmp(c.arches.v[0], "x86_64"));
+	CHECK(c.arches.nr == 2 && !strcmp(c.arches.v[0], "x86_64") && !strcmp(c.arches.v[1], "arm64"));
 	CHECK(c.fragments.nr == 2);
 	CHECK(c.vm_memory_mib == 2048);
 	CHECK_STR(c.data_dir, "/data");

@@ -41,6 +41,30 @@ TEST(ktap_results_directives_and_subtests)
 	ktap_release(&empty);
 }
 
+TEST(ktap_perf_lines_become_metrics)
+{
+	struct ktap k = KTAP_INIT;
+	ktap_parse(&k, "KTAP version 1\n1..1\n"
+		       "# perf: madv_pageout_64mib_64k_folios 379.1 ms\n"
+		       "# perf: no_value_here ms\n"
+		       "# perf: count 12\n"
+		       "# perfect: not a metric 1\n"
+		       "  # perf: nested 1 ms\n"
+		       "# perf: count 13\n"
+		       "ok 1 x\n");
+	CHECK(k.nr_metrics == 2);
+	if (k.nr_metrics == 2) {
+		CHECK_STR(k.metrics[0].name, "madv_pageout_64mib_64k_folios");
+		CHECK(k.metrics[0].value > 379.09 && k.metrics[0].value < 379.11);
+		CHECK_STR(k.metrics[0].unit, "ms");
+		CHECK_STR(k.metrics[1].name, "count");
+		CHECK(k.metrics[1].value == 13); /* a repeated name keeps the last value */
+		CHECK_STR(k.metrics[1].unit, "");
+	}
+	CHECK(k.nr == 1 && k.passed == 1);
+	ktap_release(&k);
+}
+
 TEST(splat_titles_counts_and_reports)
 {
 	struct buf log = BUF_INIT;
@@ -109,6 +133,7 @@ TEST(kbuild_first_errors_are_picked)
 
 const struct unit_test ktap_tests[] = {
 	{ "ktap: results, directives and subtests", ktap_results_directives_and_subtests },
+	{ "ktap: '# perf:' lines become metrics", ktap_perf_lines_become_metrics },
 	{ NULL, NULL },
 };
 static void expect_titles(const char *fixture, const char *const *want, size_t n)

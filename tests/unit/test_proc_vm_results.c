@@ -79,7 +79,7 @@ TEST(vm_domain_xml_is_transient_tcg_with_local_ssh)
 	CHECK_CONTAINS(x.data, "<domain type='qemu'");
 	CHECK_CONTAINS(x.data, "<name>kpipe-1-v1-x86_64</name>");
 	CHECK_CONTAINS(x.data, "<initrd>/k/init&amp;rd</initrd>");
-	CHECK_CONTAINS(x.data, "panic=1 kpipe.sshkey=AAA");
+	CHECK_CONTAINS(x.data, "panic=1 oops=panic kpipe.sshkey=AAA");
 	CHECK_CONTAINS(x.data, "<on_reboot>destroy</on_reboot>");
 	CHECK_CONTAINS(x.data, "<serial type='file'>");
 	CHECK_CONTAINS(x.data, "hostfwd=tcp:127.0.0.1:40022-:22");
@@ -90,13 +90,44 @@ TEST(vm_domain_xml_is_transient_tcg_with_local_ssh)
 	buf_release(&x);
 }
 
+TEST(vm_domain_xml_arm64_is_virt_with_pl011_and_fast_cpu)
+{
+	struct buf x = BUF_INIT;
+	struct vm_opts o = { .uri = "qemu:///system", .name = "kpipe-1-v1-arm64", .arch = "arm64",
+			     .kernel = "/k/Image", .initrd = "/k/initrd", .cmdline = "",
+			     .console_path = "/c/console.log", .memory_mib = 2048, .cpus = 2, .accel = "tcg" };
+	vm_domain_xml(&x, &o, "tcg", 40023);
+	CHECK_CONTAINS(x.data, "<type arch='aarch64' machine='virt'>hvm</type>");
+	CHECK_CONTAINS(x.data, "console=ttyAMA0,115200 panic=1 oops=panic");
+	CHECK_CONTAINS(x.data, "<model fallback='forbid'>cortex-a57</model>");
+	CHECK_CONTAINS(x.data, "<emulator>/usr/bin/qemu-system-aarch64</emulator>");
+	CHECK(!strstr(x.data, "<acpi/>"));
+	CHECK_CONTAINS(x.data, "virtio-net-pci,netdev=kpnet0");
+	buf_release(&x);
+}
+
+TEST(vm_accel_foreign_arch_is_always_emulated)
+{
+	struct buf a = BUF_INIT, why = BUF_INIT;
+	struct kperror err = KPERROR_INIT;
+	/* this suite runs on x86_64 hosts: an arm64 guest cannot use KVM */
+	CHECK(vm_choose_accel(&a, &why, "auto", "arm64", &err) == 0);
+	CHECK_STR(a.data, "tcg");
+	CHECK_CONTAINS(why.data, "arm64 guest");
+	CHECK(vm_choose_accel(&a, &why, "kvm", "arm64", &err) == 0);
+	CHECK_STR(a.data, "tcg");
+	buf_release(&a);
+	buf_release(&why);
+	kperror_release(&err);
+}
+
 TEST(vm_accel_tcg_always_possible)
 {
 	struct buf a = BUF_INIT, why = BUF_INIT;
 	struct kperror err = KPERROR_INIT;
-	CHECK(vm_choose_accel(&a, &why, "tcg", &err) == 0);
+	CHECK(vm_choose_accel(&a, &why, "tcg", "x86_64", &err) == 0);
 	CHECK_STR(a.data, "tcg");
-	CHECK(vm_choose_accel(&a, &why, "auto", &err) == 0);
+	CHECK(vm_choose_accel(&a, &why, "auto", "x86_64", &err) == 0);
 	CHECK(!strcmp(a.data, "tcg") || !strcmp(a.data, "kvm"));
 	CHECK(why.len > 0);
 	buf_release(&a);
@@ -163,6 +194,8 @@ const struct unit_test proc_tests[] = {
 };
 const struct unit_test vm_tests[] = {
 	{ "vm: domain XML is transient TCG with local ssh", vm_domain_xml_is_transient_tcg_with_local_ssh },
+	{ "vm: arm64 domain XML: virt, PL011, cortex-a57", vm_domain_xml_arm64_is_virt_with_pl011_and_fast_cpu },
+	{ "vm: a foreign arch is always emulated", vm_accel_foreign_arch_is_always_emulated },
 	{ "vm: accel tcg always possible", vm_accel_tcg_always_possible },
 	{ NULL, NULL },
 };
@@ -306,8 +339,59 @@ TEST(changes_between_revisions)
 		results_cell_release(&c[i]);
 }
 
+TEST(perf_changes_against_the_previous_revision_and_the_base)
+{
+	struct cell c[3];
+	struct strvec out = STRVEC_INIT;
+	fill_cell(&c[0], "base", "t", TEST_PASS, NULL);
+	fill_cell(&c[1], "v1", "t", TEST_PASS, NULL);
+	fill_cell(&c[2], "v2", "t", TEST_PASS, NULL);
+	c[1].baseline = strdup("base");
+	c[2].baseline = strdup("base");
+	ktap_add_metric(&c[0].tests[0].ktap, "pageout", 400, "ms");
+	ktap_add_metric(&c[1].tests[0].ktap, "pageout", 300, "ms");  /* -25% vs base */
+	ktap_add_metric(&c[2].tests[0].ktap, "pageout", 360, "ms");  /* +20% vs v1: noise */
+	ktap_add_metric(&c[2].tests[0].ktap, "other", 1, "");        /* nothing to compare with */
+	results_changes(&out, c, 3);
+	CHECK(out.nr == 1);
+	if (out.nr == 1)
+		CHECK_STR(out.v[0], "v1 x86_64: perf: t pageout: 400 -> 300 ms (-25% vs base)");
+	strvec_clear(&out);
+	c[2].tests[0].ktap.metrics[0].value = 450; /* +50% vs v1 */
+	results_changes(&out, c, 3);
+	CHECK(out.nr == 2);
+	if (out.nr == 2)
+		CHECK_STR(out.v[1], "v2 x86_64: perf: t pageout: 300 -> 450 ms (+50% vs v1)");
+	strvec_clear(&out);
+
+	/* kept in summary.tsv and read back */
+	char dir[] = "/tmp/kpipe-perf-XXXXXX";
+	struct kperror err = KPERROR_INIT;
+	struct cell *back = NULL;
+	size_t nback = 0;
+	char *title = NULL;
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(results_write_summary(dir, "s", c, 3, &err) == 0);
+	CHECK(results_load_summary(&back, &nback, &title, dir, &err) == 0);
+	CHECK(nback == 3 && back[2].nr_tests == 1 && back[2].tests[0].ktap.nr_metrics == 2);
+	if (nback == 3 && back[2].nr_tests == 1 && back[2].tests[0].ktap.nr_metrics == 2) {
+		CHECK_STR(back[2].tests[0].ktap.metrics[0].name, "pageout");
+		CHECK(back[2].tests[0].ktap.metrics[0].value == 450);
+		CHECK_STR(back[2].tests[0].ktap.metrics[0].unit, "ms");
+	}
+	for (size_t i = 0; i < nback; i++)
+		results_cell_release(&back[i]);
+	free(back);
+	free(title);
+	util_rm_rf(dir);
+	kperror_release(&err);
+	for (int i = 0; i < 3; i++)
+		results_cell_release(&c[i]);
+}
+
 const struct unit_test results_tests[] = {
 	{ "results: summary round trip", results_summary_round_trip },
+	{ "results: perf figures compared and kept", perf_changes_against_the_previous_revision_and_the_base },
 	{ "history: round trip and changes", history_round_trip_and_changes },
 	{ "report: JUnit, KCIDB, HTML", reports_junit_kcidb_html },
 	{ "results: patchset hash as KCIDB defines it", patchset_hash_as_kcidb_defines_it },

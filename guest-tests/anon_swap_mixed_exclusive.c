@@ -16,8 +16,7 @@
  * swap-in the data is intact; parent and child each write their pages and
  * neither sees the other's writes; the counters are exact again; and
  * once both have unmapped, no swap slot stays in use (swapoff() can
- * finish).  A kernel warning
- * ("Bad rss-counter", "Bad page") fails it.
+ * finish).  A kernel warning ("Bad rss-counter", "Bad page") fails it.
  *
  * Also measured (never decides pass/fail): MADV_PAGEOUT of 64 MiB backed
  * by 64K folios vs 4K pages, as "# perf:" lines.
@@ -109,6 +108,19 @@ static void child_loop(char *p, int from, int to)
 	_exit(0);
 }
 
+struct child_pipes {
+	char *p;
+	int to[2], from[2]; /* parent -> child, child -> parent */
+};
+
+static void child_main(void *arg)
+{
+	struct child_pipes *cp = arg;
+	close(cp->to[1]);
+	close(cp->from[0]);
+	child_loop(cp->p, cp->to[0], cp->from[1]);
+}
+
 static const char *verdict_page(long r, char *buf, size_t n)
 {
 	if (r == -3)
@@ -137,28 +149,13 @@ static void mixed_exclusive(int in_cgroup)
 			ktap_test_skip(why, "%s", names[i]);
 		return;
 	}
-	for (size_t f = 0; f < NR_FOLIOS; f++)
-		if (madvise(p + (f * folio_pages + folio_pages / 2) * page_size,
-			    folio_pages / 2 * page_size, MADV_DONTFORK))
-			ktap_exit_fail_msg("madvise(MADV_DONTFORK): %s", strerror(errno));
-	int to_child[2], from_child[2];
-	if (pipe(to_child) || pipe(from_child))
+	struct child_pipes cp = { .p = p };
+	if (pipe(cp.to) || pipe(cp.from))
 		ktap_exit_fail_msg("pipe: %s", strerror(errno));
-	fflush(stdout);
-	pid_t child = fork();
-	if (child < 0)
-		ktap_exit_fail_msg("fork: %s", strerror(errno));
-	if (child == 0) {
-		close(to_child[1]);
-		close(from_child[0]);
-		child_loop(p, to_child[0], from_child[1]);
-	}
-	close(to_child[0]);
-	close(from_child[1]);
-	int to = to_child[1], from = from_child[0];
-	/* one VMA again: shared and exclusive pages side by side in each folio */
-	if (madvise(p, len, MADV_DOFORK))
-		ktap_exit_fail_msg("madvise(MADV_DOFORK): %s", strerror(errno));
+	pid_t child = fork_sharing_first_halves(p, NR_FOLIOS, folio_pages, child_main, &cp);
+	close(cp.to[0]);
+	close(cp.from[1]);
+	int to = cp.to[1], from = cp.from[0];
 
 	if (in_cgroup)
 		memcg_reclaim(CGROUP, "256M");
@@ -243,32 +240,28 @@ static double time_pageout(const char *knob, const char *mode)
 
 int main(void)
 {
-	char knob[128], saved[64];
+	struct mthp_knob knob = { 0 };
 
 	ktap_print_header();
 	mm_util_init();
 	folio_pages = FOLIO_KB * 1024 / page_size;
 	pages = NR_FOLIOS * folio_pages;
 	len = pages * page_size;
-	snprintf(knob, sizeof(knob), "/sys/kernel/mm/transparent_hugepage/hugepages-%dkB/enabled", FOLIO_KB);
-	if (access(knob, W_OK))
-		ktap_exit_skip("no %d KiB anonymous mTHP in this kernel (%s)", FOLIO_KB, knob);
 	if (meminfo_kb("SwapTotal") <= 0)
 		ktap_exit_skip("no swap (zram) in this guest");
-	if (sysfs_swap(knob, "always", saved, sizeof(saved)))
-		ktap_exit_fail_msg("cannot write %s", knob);
+	mthp_enable(&knob, FOLIO_KB, "enabled");
 
 	int in_cgroup = memcg_enter(CGROUP);
 	int kmsg = kmsg_mark();
 	ktap_set_plan(7 + 1);
 	mixed_exclusive(in_cgroup);
-	double large = time_pageout(knob, "always"), small = time_pageout(knob, "never");
+	double large = time_pageout(knob.path, "always"), small = time_pageout(knob.path, "never");
 	/* "# perf: NAME VALUE UNIT": kept per revision by kpipe */
 	if (large >= 0)
 		ktap_print_msg("perf: madv_pageout_%dmib_%dk_folios %.1f ms", PERF_MIB, FOLIO_KB, large);
 	if (small >= 0)
 		ktap_print_msg("perf: madv_pageout_%dmib_4k_pages %.1f ms", PERF_MIB, small);
 	ktap_test_kmsg(kmsg);
-	sysfs_restore(knob, saved);
+	mthp_restore(&knob);
 	ktap_finished();
 }

@@ -323,6 +323,87 @@ static inline void sysfs_restore(const char *path, const char *value)
 	}
 }
 
+/* An mTHP size switched on for a test and restored after. */
+struct mthp_knob {
+	char path[128];
+	char saved[64];
+	int set;
+};
+
+/*
+ * Set the 'kb' KiB mTHP size to "always" for anonymous memory ('which' =
+ * "enabled") or shmem ("shmem_enabled"); skip the whole test if the
+ * kernel has no such knob, fail it if it cannot be written.
+ */
+static inline void mthp_enable(struct mthp_knob *k, int kb, const char *which)
+{
+	snprintf(k->path, sizeof(k->path), "/sys/kernel/mm/transparent_hugepage/hugepages-%dkB/%s", kb,
+		 which);
+	if (access(k->path, W_OK))
+		ktap_exit_skip("no %d KiB %s mTHP in this kernel (%s)", kb,
+			       strcmp(which, "enabled") ? "shmem" : "anonymous", k->path);
+	if (sysfs_swap(k->path, "always", k->saved, sizeof(k->saved)))
+		ktap_exit_fail_msg("cannot write %s", k->path);
+	k->set = 1;
+}
+
+static inline void mthp_restore(struct mthp_knob *k)
+{
+	if (k->set)
+		sysfs_restore(k->path, k->saved);
+	k->set = 0;
+}
+
+/*
+ * fork() so that the child shares only the first half of each of the
+ * 'folios' folios at 'p' (the second halves are MADV_DONTFORK while it
+ * forks), then merge the VMAs back (MADV_DOFORK): the parent maps every
+ * folio with shared pages (first half) and exclusive ones (second half)
+ * side by side.  The child runs child(arg) and exits; the parent gets
+ * its pid.
+ */
+static inline pid_t fork_sharing_first_halves(char *p, size_t folios, size_t folio_pages,
+					      void (*child)(void *), void *arg)
+{
+	size_t half = folio_pages / 2 * page_size;
+	for (size_t f = 0; f < folios; f++)
+		if (madvise(p + f * folio_pages * page_size + half, half, MADV_DONTFORK))
+			ktap_exit_fail_msg("madvise(MADV_DONTFORK): %s", strerror(errno));
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0)
+		ktap_exit_fail_msg("fork: %s", strerror(errno));
+	if (pid == 0) {
+		child(arg);
+		_exit(0);
+	}
+	if (madvise(p, folios * folio_pages * page_size, MADV_DOFORK))
+		ktap_exit_fail_msg("madvise(MADV_DOFORK): %s", strerror(errno));
+	return pid;
+}
+
+/*
+ * Write every page of [p, p + pages) once (the same value: the data
+ * stays) while a wp_counter resolves the faults; the number of pages
+ * whose fault count is not want(arg, page) (0 or 1), *first the first of
+ * them, *errors the unexpected userfaultfd events.
+ */
+static inline size_t wp_writes_fault_wrongly(int uffd, char *p, size_t pages, int (*want)(void *, size_t),
+					     void *arg, size_t first_page, size_t *first, int *errors)
+{
+	size_t wrong = 0;
+	struct wp_counter *h = wp_counter_start(uffd, p, pages);
+	for (size_t i = 0; i < pages; i++)
+		*(volatile uint64_t *)(p + i * page_size) = pattern(first_page + i, 0);
+	wp_counter_stop(h);
+	for (size_t i = 0; i < pages; i++)
+		if (atomic_load(&h->faults[i]) != want(arg, first_page + i) && !wrong++)
+			*first = first_page + i;
+	*errors = atomic_load(&h->errors);
+	free(h);
+	return wrong;
+}
+
 /*
  * A field ("Rss", "Swap", ...) of the mapping that contains 'addr', in KiB,
  * from /proc/self/smaps; -1 if there is no such mapping or field.

@@ -145,7 +145,7 @@ static void exclusive(void)
 
 int main(void)
 {
-	char knob[128], saved[64];
+	struct mthp_knob knob = { 0 };
 
 	ktap_print_header();
 	mm_util_init();
@@ -155,17 +155,13 @@ int main(void)
 	/* from the middle of the first folio to the middle of the last */
 	first = folio_pages / 2;
 	last = pages - folio_pages / 2;
-	snprintf(knob, sizeof(knob), "/sys/kernel/mm/transparent_hugepage/hugepages-%dkB/enabled", FOLIO_KB);
-	if (access(knob, W_OK))
-		ktap_exit_skip("no %d KiB anonymous mTHP in this kernel (%s)", FOLIO_KB, knob);
-	if (sysfs_swap(knob, "always", saved, sizeof(saved)))
-		ktap_exit_fail_msg("cannot write %s", knob);
+	mthp_enable(&knob, FOLIO_KB, "enabled");
 
 	int kmsg = kmsg_mark();
 	ktap_set_plan(3 + 1 + 1);
 	shared_with_child();
 	exclusive();
 	ktap_test_kmsg(kmsg);
-	sysfs_restore(knob, saved);
+	mthp_restore(&knob);
 	ktap_finished();
 }

@@ -79,44 +79,30 @@ static void run_case(int uffd, enum mask_kind k, const char *label, int shared, 
 		ktap_print_msg("page %ld holds the wrong data", wrong_data);
 	ktap_test_result(wrong_data < 0, "%s: %s: %s", label, mask_names[k], checks[1]);
 
-	struct wp_counter *h = wp_counter_start(uffd, p, nr_pages);
-	for (size_t i = 0; i < nr_pages; i++)
-		*(volatile uint64_t *)(p + i * page_size) = pattern(i, 0); /* same value */
-	wp_counter_stop(h);
-	size_t wrong = 0;
-	for (size_t i = 0; i < nr_pages; i++)
-		if (atomic_load(&h->faults[i]) != masked(k, i) && !wrong++)
-			first = i;
+	int errors = 0;
+	size_t wrong = wp_writes_fault_wrongly(uffd, p, nr_pages, want_mask, &k, 0, &first, &errors);
 	if (wrong)
-		ktap_print_msg("%zu pages faulted wrongly, first: page %zu (%d faults, want %d)", wrong, first,
-			       atomic_load(&h->faults[first]), masked(k, first));
-	if (atomic_load(&h->errors))
-		ktap_print_msg("%d unexpected userfaultfd events", atomic_load(&h->errors));
-	ktap_test_result(!wrong && !atomic_load(&h->errors), "%s: %s: %s", label, mask_names[k], checks[2]);
-	free(h);
+		ktap_print_msg("%zu pages faulted wrongly, first: page %zu (want %d faults)", wrong, first,
+			       masked(k, first));
+	if (errors)
+		ktap_print_msg("%d unexpected userfaultfd events", errors);
+	ktap_test_result(!wrong && !errors, "%s: %s: %s", label, mask_names[k], checks[2]);
 	uffd_unregister(uffd, p, len);
 	munmap(p, len);
 }
 
 int main(void)
 {
-	char shmem_knob[128], anon_knob[128], saved_shmem[64], saved_anon[64];
+	struct mthp_knob shmem_knob = { 0 }, anon_knob = { 0 };
 
 	ktap_print_header();
 	mm_util_init();
 	folio_pages = FOLIO_KB * 1024 / page_size;
 	nr_pages = NR_FOLIOS * folio_pages;
 	len = nr_pages * page_size;
-	snprintf(shmem_knob, sizeof(shmem_knob),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%dkB/shmem_enabled", FOLIO_KB);
-	snprintf(anon_knob, sizeof(anon_knob),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%dkB/enabled", FOLIO_KB);
-	if (access(shmem_knob, W_OK) || access(anon_knob, W_OK))
-		ktap_exit_skip("no %d KiB mTHP in this kernel (%s)", FOLIO_KB, shmem_knob);
 	int uffd = uffd_open_wp_shmem();
-	if (sysfs_swap(shmem_knob, "always", saved_shmem, sizeof(saved_shmem)) ||
-	    sysfs_swap(anon_knob, "always", saved_anon, sizeof(saved_anon)))
-		ktap_exit_fail_msg("cannot write the mTHP knobs");
+	mthp_enable(&shmem_knob, FOLIO_KB, "shmem_enabled");
+	mthp_enable(&anon_knob, FOLIO_KB, "enabled");
 
 	int kmsg = kmsg_mark();
 	ktap_set_plan(MASK_NR * 3 * 3 + 1);
@@ -127,8 +113,8 @@ int main(void)
 	for (enum mask_kind k = 0; k < MASK_NR; k++)
 		run_case(uffd, k, "anon", 0, 0);
 	ktap_test_kmsg(kmsg);
-	sysfs_restore(shmem_knob, saved_shmem);
-	sysfs_restore(anon_knob, saved_anon);
+	mthp_restore(&shmem_knob);
+	mthp_restore(&anon_knob);
 	close(uffd);
 	ktap_finished();
 }

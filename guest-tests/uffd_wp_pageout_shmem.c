@@ -199,18 +199,13 @@ static void partly_mapped(int uffd)
 
 int main(void)
 {
-	char knob[128], saved[64];
+	struct mthp_knob knob = { 0 };
 
 	ktap_print_header();
 	mm_util_init();
 	folio_pages = FOLIO_KB * 1024 / page_size;
-	snprintf(knob, sizeof(knob), "/sys/kernel/mm/transparent_hugepage/hugepages-%dkB/shmem_enabled",
-		 FOLIO_KB);
-	if (access(knob, W_OK))
-		ktap_exit_skip("no %d KiB shmem mTHP in this kernel (%s)", FOLIO_KB, knob);
 	int uffd = uffd_open_wp_shmem();
-	if (sysfs_swap(knob, "always", saved, sizeof(saved)))
-		ktap_exit_fail_msg("cannot write %s", knob);
+	mthp_enable(&knob, FOLIO_KB, "shmem_enabled");
 
 	in_cgroup = memcg_enter(CGROUP);
 	int kmsg = kmsg_mark();
@@ -219,7 +214,7 @@ int main(void)
 		whole_folios(uffd, k);
 	partly_mapped(uffd);
 	ktap_test_kmsg(kmsg);
-	sysfs_restore(knob, saved);
+	mthp_restore(&knob);
 	close(uffd);
 	ktap_finished();
 }

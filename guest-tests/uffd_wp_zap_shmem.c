@@ -95,22 +95,16 @@ static void run_case(int uffd, enum mask_kind k, int shared, const char *label)
 	ktap_test_result(bad < 0, "%s: %s: data %s", label, mask_names[k], shared ? "intact" : "zeroed");
 
 	if (shared) {
-		struct wp_counter *h = wp_counter_start(uffd, p, nr_pages);
-		for (size_t i = 0; i < nr_pages; i++)
-			*(volatile uint64_t *)(p + i * page_size) = pattern(i, 0); /* same value */
-		wp_counter_stop(h);
-		size_t wrong = 0, first = 0;
-		for (size_t i = 0; i < nr_pages; i++)
-			if (atomic_load(&h->faults[i]) != masked(k, i) && !wrong++)
-				first = i;
+		size_t first = 0;
+		int errors = 0;
+		size_t wrong = wp_writes_fault_wrongly(uffd, p, nr_pages, want_mask, &k, 0, &first, &errors);
 		if (wrong)
-			ktap_print_msg("%zu pages faulted wrongly, first: page %zu (%d faults, want %d)",
-				       wrong, first, atomic_load(&h->faults[first]), masked(k, first));
-		if (atomic_load(&h->errors))
-			ktap_print_msg("%d unexpected userfaultfd events", atomic_load(&h->errors));
-		ktap_test_result(!wrong && !atomic_load(&h->errors),
-				 "%s: %s: writes fault exactly on protected pages", label, mask_names[k]);
-		free(h);
+			ktap_print_msg("%zu pages faulted wrongly, first: page %zu (want %d faults)", wrong, first,
+				       masked(k, first));
+		if (errors)
+			ktap_print_msg("%d unexpected userfaultfd events", errors);
+		ktap_test_result(!wrong && !errors, "%s: %s: writes fault exactly on protected pages", label,
+				 mask_names[k]);
 	}
 	uffd_unregister(uffd, p, len);
 	munmap(p, len);
@@ -118,24 +112,16 @@ static void run_case(int uffd, enum mask_kind k, int shared, const char *label)
 
 int main(void)
 {
-	char shmem_knob[128], anon_knob[128], saved_shmem[64], saved_anon[64];
+	struct mthp_knob shmem_knob = { 0 }, anon_knob = { 0 };
 
 	ktap_print_header();
 	mm_util_init();
 	folio_pages = FOLIO_KB * 1024 / page_size;
 	nr_pages = NR_FOLIOS * folio_pages;
 	len = nr_pages * page_size;
-	snprintf(shmem_knob, sizeof(shmem_knob),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%dkB/shmem_enabled", FOLIO_KB);
-	snprintf(anon_knob, sizeof(anon_knob),
-		 "/sys/kernel/mm/transparent_hugepage/hugepages-%dkB/enabled", FOLIO_KB);
-	if (access(shmem_knob, W_OK))
-		ktap_exit_skip("no %d KiB shmem mTHP in this kernel (%s)", FOLIO_KB, shmem_knob);
 	int uffd = uffd_open_wp_shmem();
-
-	if (sysfs_swap(shmem_knob, "always", saved_shmem, sizeof(saved_shmem)))
-		ktap_exit_fail_msg("cannot write %s", shmem_knob);
-	int have_anon = sysfs_swap(anon_knob, "always", saved_anon, sizeof(saved_anon)) == 0;
+	mthp_enable(&shmem_knob, FOLIO_KB, "shmem_enabled");
+	mthp_enable(&anon_knob, FOLIO_KB, "enabled");
 
 	int kmsg = kmsg_mark();
 	ktap_set_plan(MASK_NR * 3 + MASK_NR * 2 + 1);
@@ -143,14 +129,10 @@ int main(void)
 		run_case(uffd, k, 1, "shmem");
 	for (enum mask_kind k = 0; k < MASK_NR; k++)
 		run_case(uffd, k, 0, "anon (control)");
-	if (!have_anon)
-		ktap_print_msg("anonymous mTHP knob missing: the control ran on small pages");
-
 	ktap_test_kmsg(kmsg);
 
-	sysfs_restore(shmem_knob, saved_shmem);
-	if (have_anon)
-		sysfs_restore(anon_knob, saved_anon);
+	mthp_restore(&shmem_knob);
+	mthp_restore(&anon_knob);
 	close(uffd);
 	ktap_finished();
 }

@@ -228,6 +228,26 @@ int kbuild_recompile(const struct kbuild_opts *o, const struct strvec *files, st
 	return ret;
 }
 
+int kbuild_headers(char **out, const struct kbuild_opts *o, struct kperror *err)
+{
+	struct proc p = PROC_INIT;
+	struct buf builddir = BUF_INIT;
+	int ret = -1;
+	buf_addf(&builddir, "%s/build/%s", o->cache_dir, o->arch);
+	base_make_args(&p, o, builddir.data);
+	strvec_pushf(&p.argv, "-j%d", o->jobs > 0 ? o->jobs : 1);
+	strvec_push(&p.argv, "headers");
+	if (run_step(&p, "make headers", err) < 0)
+		goto out;
+	buf_adds(&builddir, "/usr/include");
+	*out = buf_detach(&builddir, NULL);
+	ret = 0;
+out:
+	proc_release(&p);
+	buf_release(&builddir);
+	return ret;
+}
+
 int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kperror *err)
 {
 	struct strvec paths = STRVEC_INIT;

@@ -49,6 +49,13 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 void kbuild_result_release(struct kbuild_result *r);
 
 /*
+ * Export the uAPI headers of the tree as built ('make headers') into the
+ * arch's build directory; *out (owned) is their include directory,
+ * <cache>/build/<arch>/usr/include.  Output goes to o->log_path.
+ */
+int kbuild_headers(char **out, const struct kbuild_opts *o, struct kperror *err);
+
+/*
  * Check each "CONFIG_X=v" / "# CONFIG_X is not set" line of 'fragment'
  * against 'dotconfig' (both file contents); push what is not as asked.
  * Exposed for unit tests.

@@ -316,6 +316,59 @@ out:
 	return ret;
 }
 
+int pipeline_stage_tests(struct strvec *out, struct booted *b, struct pipeline *p, struct cell *c,
+			 const struct strvec *tests, struct kperror *err)
+{
+	struct buf log = BUF_INIT, kconfigs = BUF_INIT, src = BUF_INIT, dir = BUF_INIT, output = BUF_INIT;
+	struct tick_ctx t = { p, c, STAGE_BUILD, NULL };
+	struct kbuild_opts o;
+	struct proc mk = PROC_INIT;
+	char *khdr = NULL;
+	int ret = -1;
+	double start = util_now();
+
+	buf_addf(&log, "%s/build.log", c->dir);
+	build_opts(&o, p, c, &kconfigs, log.data, &t);
+	buf_addf(&src, "%s/guest-tests", p->cfg->data_dir);
+	buf_addf(&dir, "%s/tests", b->vmdir);
+	if (kbuild_headers(&khdr, &o, err) < 0)
+		goto out;
+	strvec_pushl(&mk.argv, "make", "-s", "-B", "-C", src.data, NULL);
+	strvec_pushf(&mk.argv, "-j%d", o.jobs);
+	strvec_pushf(&mk.argv, "ARCH=%s", c->arch);
+	strvec_pushf(&mk.argv, "OUT=%s", dir.data);
+	strvec_pushf(&mk.argv, "KHDR=%s", khdr);
+	mk.out = &output;
+	if (proc_run(&mk, err) < 0)
+		goto out;
+	if (mk.exit_code) {
+		/* a series may change a uAPI the tests use: say so, test with the host's headers */
+		buf_rtrim(&output);
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "warning: the guest tests do not build against this revision's uAPI headers, "
+			     "using the host's: %.*s", (int)strcspn(output.data, "\n"), output.data);
+		ui_note(p, c, m.data);
+		buf_release(&m);
+		for (size_t i = 0; i < tests->nr; i++)
+			strvec_push(out, tests->v[i]);
+		ret = 0;
+		goto out;
+	}
+	for (size_t i = 0; i < tests->nr; i++)
+		strvec_pushf(out, "%s/%s", dir.data, strrchr(tests->v[i], '/') + 1);
+	ret = 0;
+out:
+	c->seconds[STAGE_BUILD] += util_now() - start; /* building for the cell, tests included */
+	proc_release(&mk);
+	free(khdr);
+	buf_release(&log);
+	buf_release(&kconfigs);
+	buf_release(&src);
+	buf_release(&dir);
+	buf_release(&output);
+	return ret;
+}
+
 int pipeline_boot(struct booted *b, struct pipeline *p, struct cell *c, struct kperror *err)
 {
 	struct buf name = BUF_INIT, pub = BUF_INIT, cmdline = BUF_INIT, path = BUF_INIT;
@@ -635,17 +688,24 @@ void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b)
 	buf_release(&log);
 }
 
-/* After the build: the cell is finished (written) or its guest run is still to come. */
-static void finish_cell(struct cell *c, int ret, struct kperror *err)
+/*
+ * Settle a cell that is done: 'ret' < 0 (with 'err') makes it infra or
+ * not run; then write its result.json.  Returns 'ret', or -1 with 'err'
+ * if the result could not be written.
+ */
+static int finish_cell(struct cell *c, int ret, struct kperror *err)
 {
 	if (ret < 0) {
 		c->verdict = err->kind == KPERROR_INTERRUPTED ? CELL_NOT_RUN : CELL_INFRA;
 		results_set_detail(c, "%s", err->msg.data);
 	}
 	struct kperror werr = KPERROR_INIT;
-	if (results_write_cell(c, &werr) < 0 && ret == 0)
+	if (results_write_cell(c, &werr) < 0 && ret == 0) {
 		kperror_set(err, werr.kind, "%s", werr.msg.data);
+		ret = -1;
+	}
 	kperror_release(&werr);
+	return ret;
 }
 
 /* Boot the staged kernel, test, shut down, write the cell. */
@@ -660,8 +720,7 @@ static int boot_and_test(struct pipeline *p, struct cell *c, struct booted *b,
 	ret = 0;
 out:
 	pipeline_shutdown(p, c, b);
-	finish_cell(c, ret, err);
-	return err->msg.len && ret == 0 ? -1 : ret;
+	return finish_cell(c, ret, err);
 }
 
 int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
@@ -669,20 +728,20 @@ int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
 {
 	struct kbuild_result kb = KBUILD_RESULT_INIT;
 	struct booted b = BOOTED_INIT;
-	struct strvec tests = STRVEC_INIT;
+	struct strvec tests = STRVEC_INIT, staged = STRVEC_INIT;
 	int ret = -1;
 
 	if (pipeline_guest_tests(&tests, p, c->arch, err) < 0 ||
 	    pipeline_build(&kb, p, c, commit, err) < 0)
 		goto fail;
 	if (!kb.ok) {
-		finish_cell(c, 0, err);
-		ret = err->msg.len ? -1 : 0;
+		ret = finish_cell(c, 0, err);
 		goto out;
 	}
-	if (pipeline_stage_kernel(&b, p, c, kb.image, err) < 0)
+	if (pipeline_stage_kernel(&b, p, c, kb.image, err) < 0 ||
+	    pipeline_stage_tests(&staged, &b, p, c, &tests, err) < 0)
 		goto fail;
-	ret = boot_and_test(p, c, &b, &tests, err);
+	ret = boot_and_test(p, c, &b, &staged, err);
 	goto out;
 fail:
 	pipeline_shutdown(p, c, &b);
@@ -690,6 +749,7 @@ fail:
 out:
 	kbuild_result_release(&kb);
 	strvec_clear(&tests);
+	strvec_clear(&staged);
 	return ret;
 }
 
@@ -791,6 +851,7 @@ int pipeline_build_cell(struct pipeline *p, struct pipeline_tester *t, struct ce
 			void *done_data, struct kperror *err)
 {
 	struct kbuild_result kb = KBUILD_RESULT_INIT;
+	struct strvec host_tests = STRVEC_INIT;
 	struct tester_job *j = calloc(1, sizeof(*j));
 	int ret = -1;
 
@@ -799,18 +860,18 @@ int pipeline_build_cell(struct pipeline *p, struct pipeline_tester *t, struct ce
 	j->c = c;
 	j->done = done;
 	j->done_data = done_data;
-	if (pipeline_guest_tests(&j->tests, p, c->arch, err) < 0 ||
+	if (pipeline_guest_tests(&host_tests, p, c->arch, err) < 0 ||
 	    pipeline_build(&kb, p, c, commit, err) < 0 ||
-	    (kb.ok && pipeline_stage_kernel(&j->b, p, c, kb.image, err) < 0)) {
+	    (kb.ok && (pipeline_stage_kernel(&j->b, p, c, kb.image, err) < 0 ||
+		       pipeline_stage_tests(&j->tests, &j->b, p, c, &host_tests, err) < 0))) {
 		pipeline_shutdown(p, c, &j->b);
 		finish_cell(c, -1, err);
 		goto out;
 	}
 	if (!kb.ok) {
-		finish_cell(c, 0, err);
+		ret = finish_cell(c, 0, err);
 		if (done)
 			done(done_data, c);
-		ret = err->msg.len ? -1 : 0;
 		goto out;
 	}
 	/* built: the guest run is the tester's, while this thread builds on */
@@ -828,6 +889,7 @@ out:
 	if (j)
 		job_free(j);
 	kbuild_result_release(&kb);
+	strvec_clear(&host_tests);
 	return ret;
 }
 

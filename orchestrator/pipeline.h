@@ -81,6 +81,16 @@ int pipeline_image(char **out, struct pipeline *p, const char *arch, struct kper
 int pipeline_stage_kernel(struct booted *b, struct pipeline *p, struct cell *c, const char *kernel,
 			  struct kperror *err);
 /*
+ * Build the guest 'tests' (paths from pipeline_guest_tests()) against the
+ * uAPI headers of the tree as just built ('make headers'), into
+ * b->vmdir/tests, so a series that adds a uAPI is tested with it; *out
+ * gets their paths.  If they do not build against those headers, a note
+ * says so and *out gets 'tests' (built with the host's headers).  The
+ * time counts as the cell's build time.
+ */
+int pipeline_stage_tests(struct strvec *out, struct booted *b, struct pipeline *p, struct cell *c,
+			 const struct strvec *tests, struct kperror *err);
+/*
  * Boot the kernel pipeline_stage_kernel() put in b->vmdir and wait for
  * the guest's sshd (the boot timeout is scaled by the arch's emulation
  * slowdown).  If the guest dies or never answers, the cell gets

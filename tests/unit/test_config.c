@@ -1,5 +1,6 @@
 #include <stdlib.h>
 #include "harness.h"
+#include "arch.h"
 #include "config.h"
 
 #include <stdio.h>
@@ -84,6 +85,12 @@ TEST(config_bad_values_and_sections)
 	config_release(&c);
 	unlink(p);
 
+	p = write_tmp("[build]\narches = arm64 riscv64\n");
+	CHECK(config_load(&c, p, "/d", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "[build] arches: 'riscv64' is not supported (supported: x86_64, arm64)");
+	config_release(&c);
+	unlink(p);
+
 	p = write_tmp("[vm]\naccel = fast\n");
 	CHECK(config_load(&c, p, "/d", &err) < 0);
 	CHECK_CONTAINS(err.msg.data, "accel: 'fast' is not auto, kvm or tcg");
@@ -97,10 +104,42 @@ TEST(config_bad_values_and_sections)
 	kperror_release(&err);
 }
 
+TEST(arch_table_names_tools_and_packages)
+{
+	const struct arch *x = arch_find("x86_64"), *a = arch_find("arm64");
+	CHECK(x && a && !arch_find("riscv64") && !arch_find(NULL));
+	if (!x || !a)
+		return;
+	CHECK_STR(a->make_arch, "arm64");
+	CHECK_STR(a->image, "arch/arm64/boot/Image");
+	CHECK_STR(a->console, "ttyAMA0");
+	CHECK_STR(x->image, "arch/x86/boot/bzImage");
+	CHECK_CONTAINS(arch_names(), "arm64");
+	/* this suite runs on x86_64 hosts: arm64 is cross-built */
+	CHECK(!arch_is_cross(x) && arch_is_cross(a));
+	CHECK_STR(arch_cc(x), "gcc");
+	CHECK_STR(arch_cc(a), "aarch64-linux-gnu-gcc");
+	/* a table row whose tools are missing is described by package */
+	struct arch fake = *a;
+	fake.cross_cc = "kpipe-no-such-gcc";
+	fake.cross_libc = "/nonexistent/libc.a";
+	fake.qemu = "/nonexistent/qemu";
+	struct strvec missing = STRVEC_INIT;
+	arch_missing_tools(&missing, &fake);
+	CHECK(missing.nr == 3);
+	if (missing.nr == 3) {
+		CHECK_STR(missing.v[0], "the arm64 C compiler 'kpipe-no-such-gcc' (Debian package gcc-aarch64-linux-gnu)");
+		CHECK_STR(missing.v[1], "the arm64 static C library '/nonexistent/libc.a' (Debian package libc6-dev-arm64-cross)");
+		CHECK_STR(missing.v[2], "the arm64 emulator '/nonexistent/qemu' (Debian package qemu-system-arm)");
+	}
+	strvec_clear(&missing);
+}
+
 const struct unit_test config_tests[] = {
 	{ "config defaults", config_defaults },
 	{ "config user file overrides only what it names", config_user_file_overrides_only_what_it_names },
 	{ "config unknown key names file and line", config_unknown_key_names_file_and_line },
 	{ "config bad values and sections", config_bad_values_and_sections },
+	{ "arch table: names, tools and their packages", arch_table_names_tools_and_packages },
 	{ NULL, NULL },
 };

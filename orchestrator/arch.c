@@ -2,6 +2,7 @@
 #include "proc.h"
 #include "util.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -14,7 +15,7 @@ static const struct arch arches[ARCH_COUNT] = {
 		.cross_libc = "/usr/x86_64-linux-gnu/lib/libc.a",
 		.cross_libc_package = "libc6-dev-amd64-cross",
 		.qemu_package = "qemu-system-x86", .qemu = "/usr/bin/qemu-system-x86_64", .machine = "q35",
-		.cpu_model = NULL, .console = "ttyS0", .slowdown = 1,
+		.cpu_model = NULL, .console = "ttyS0", .acpi = 1, .slowdown = 1,
 	},
 	{
 		/* cortex-a57 boots ~3x faster than 'max' under TCG (no pointer auth to emulate) */
@@ -24,7 +25,7 @@ static const struct arch arches[ARCH_COUNT] = {
 		.cross_libc = "/usr/aarch64-linux-gnu/lib/libc.a",
 		.cross_libc_package = "libc6-dev-arm64-cross",
 		.qemu_package = "qemu-system-arm", .qemu = "/usr/bin/qemu-system-aarch64", .machine = "virt",
-		.cpu_model = "cortex-a57", .console = "ttyAMA0", .slowdown = 2,
+		.cpu_model = "cortex-a57", .console = "ttyAMA0", .acpi = 0, .slowdown = 2,
 	},
 };
 
@@ -38,7 +39,12 @@ const struct arch *arch_find(const char *name)
 
 const char *arch_names(void)
 {
-	return "x86_64, arm64";
+	static char names[64];
+	if (!*names)
+		for (size_t i = 0; i < ARCH_COUNT; i++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? ", " : "",
+				 arches[i].name);
+	return names;
 }
 
 int arch_is_cross(const struct arch *a)

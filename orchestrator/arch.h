@@ -26,12 +26,13 @@ struct arch {
 	const char *machine;       /* libvirt <type machine=...> */
 	const char *cpu_model;     /* CPU model under TCG, NULL: QEMU's default */
 	const char *console;       /* serial console device */
+	int acpi;                  /* the machine describes itself by ACPI (else device tree) */
 	int slowdown;              /* boot/test timeouts are multiplied by this under TCG */
 };
 
 /* The arch called 'name', or NULL. */
 const struct arch *arch_find(const char *name);
-/* Every supported arch name, comma-separated ("x86_64, arm64"): for messages. */
+/* Every supported arch name, comma-separated ("x86_64, arm64"): for messages.  Static string. */
 const char *arch_names(void);
 /* 1 when kernels and programs for 'a' must be cross-compiled on this host. */
 int arch_is_cross(const struct arch *a);

@@ -97,8 +97,7 @@ void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, in
 	buf_addf(b, "</initrd>\n    <cmdline>console=%s,115200 panic=1 oops=panic ", a->console);
 	buf_add_xml_escaped(b, o->cmdline ? o->cmdline : "");
 	buf_adds(b, "</cmdline>\n  </os>\n");
-	/* ACPI on the PC; arm64's virt machine describes itself by device tree */
-	if (!strcmp(a->machine, "q35"))
+	if (a->acpi)
 		buf_adds(b, "  <features><acpi/></features>\n");
 	if (kvm)
 		buf_adds(b, "  <cpu mode='host-passthrough'/>\n");

@@ -539,11 +539,17 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 		judge_test(t, &r, test_timeout);
 		write_output(c, name, "out", &r.out);
 		write_output(c, name, "err", &r.err);
+		/*
+		 * A test that failed on what the kernel logged ("# kernel: ..." from
+		 * ktap_test_kmsg()) is not run again: a WARN_ON_ONCE stays quiet the
+		 * second time, which would make a kernel bug look flaky.
+		 */
+		int kernel_logged = r.out.data && strstr(r.out.data, "\n# kernel: ") != NULL;
 		guest_exec_result_release(&r);
 		t->runs = 1;
 		t->failures = t->verdict == TEST_FAIL;
 		/* a plain failure runs again: always = failure, sometimes = flaky */
-		for (int k = 0; t->verdict == TEST_FAIL && k < p->cfg->test_retries; k++) {
+		for (int k = 0; t->verdict == TEST_FAIL && !kernel_logged && k < p->cfg->test_retries; k++) {
 			struct guest_exec_result again = GUEST_EXEC_RESULT_INIT;
 			struct test_result rerun = { 0 };
 			rerun.ktap.planned = -1;

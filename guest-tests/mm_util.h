@@ -237,11 +237,19 @@ static inline void protect_pages(int uffd, char *p, size_t first, size_t pages,
 			write_protect(uffd, p + i * page_size, 1);
 }
 
-/* A thread that resolves WP faults in [base, base + pages) and counts them per page. */
+/*
+ * A thread that resolves userfaultfd faults in [base, base + pages) and
+ * counts them per page.  A fault whose flags lack 'fault_flag'
+ * (UFFD_PAGEFAULT_FLAG_WP, ...) or that lies outside the range counts as
+ * an error; resolve(uffd, page address) lifts the page's protection and
+ * wakes the faulting thread, returning 0 or -1.
+ */
 struct wp_counter {
 	int uffd;
 	char *base;
 	size_t pages;
+	uint64_t fault_flag;
+	int (*resolve)(int uffd, uintptr_t page_addr);
 	pthread_t thread;
 	atomic_int stop;
 	atomic_int errors;
@@ -264,28 +272,43 @@ static inline void *wp_counter_run(void *arg)
 		}
 		uintptr_t addr = (uintptr_t)msg.arg.pagefault.address & ~(page_size - 1);
 		size_t page = (addr - (uintptr_t)h->base) / page_size;
-		if (!(msg.arg.pagefault.flags & UFFD_PAGEFAULT_FLAG_WP) || addr < (uintptr_t)h->base ||
+		if (!(msg.arg.pagefault.flags & h->fault_flag) || addr < (uintptr_t)h->base ||
 		    page >= h->pages) {
 			atomic_fetch_add(&h->errors, 1);
 			continue;
 		}
 		atomic_fetch_add(&h->faults[page], 1);
-		/* resolve: drop this page's protection and let the writer go on */
-		struct uffdio_writeprotect wp = { .range = { .start = addr, .len = page_size }, .mode = 0 };
-		if (ioctl(h->uffd, UFFDIO_WRITEPROTECT, &wp))
+		/* resolve: drop this page's protection and let the faulting thread go on */
+		if (h->resolve(h->uffd, addr))
 			atomic_fetch_add(&h->errors, 1);
 	}
 	return NULL;
 }
 
-static inline struct wp_counter *wp_counter_start(int uffd, char *base, size_t pages)
+static inline int wp_resolve(int uffd, uintptr_t page_addr)
+{
+	struct uffdio_writeprotect wp = { .range = { .start = page_addr, .len = page_size }, .mode = 0 };
+	return ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) ? -1 : 0;
+}
+
+/* Count and resolve faults of kind 'fault_flag' with resolve(); free with wp_counter_stop() + free(). */
+static inline struct wp_counter *fault_counter_start(int uffd, char *base, size_t pages, uint64_t fault_flag,
+						     int (*resolve)(int, uintptr_t))
 {
 	struct wp_counter *h = calloc(1, sizeof(*h));
 	h->uffd = uffd;
 	h->base = base;
 	h->pages = pages;
+	h->fault_flag = fault_flag;
+	h->resolve = resolve;
 	pthread_create(&h->thread, NULL, wp_counter_run, h);
 	return h;
+}
+
+/* Count and resolve write-protect faults. */
+static inline struct wp_counter *wp_counter_start(int uffd, char *base, size_t pages)
+{
+	return fault_counter_start(uffd, base, pages, UFFD_PAGEFAULT_FLAG_WP, wp_resolve);
 }
 
 static inline void wp_counter_stop(struct wp_counter *h)

@@ -53,6 +53,10 @@ const char config_default_ini[] =
 	"[test]\n"
 	"# guest tests to run (names from guest-tests/), or all\n"
 	"tests = all\n"
+	"# the tree's own tools/testing/selftests/mm programs, built statically and\n"
+	"# run in the guest after the guest tests: touched (those the revision's\n"
+	"# patches add or change), all, none, or program names\n"
+	"selftests = touched\n"
 	"# seconds each test may run\n"
 	"timeout = 600\n"
 	"# a test that fails runs this many more times in the same guest: failing\n"
@@ -98,6 +102,7 @@ static const struct key keys[] = {
 	I("vm", "cpus", vm_cpus, 1, 64),
 	I("vm", "boot_timeout", boot_timeout, 5, 24 * 3600),
 	L("test", "tests", tests),
+	L("test", "selftests", selftests),
 	I("test", "timeout", test_timeout, 1, 24 * 3600),
 	I("test", "retries", test_retries, 0, 100),
 	M("splats", "ignore", splat_ignore),
@@ -206,6 +211,7 @@ int config_load(struct config *out, const char *path, const char *data_dir,
 	strvec_init(&out->arches);
 	strvec_init(&out->fragments);
 	strvec_init(&out->tests);
+	strvec_init(&out->selftests);
 	strvec_init(&out->splat_ignore);
 	out->data_dir = strdup(data_dir);
 	out->source = strdup("built-in default");
@@ -245,6 +251,16 @@ int config_load(struct config *out, const char *path, const char *data_dir,
 			goto out;
 		}
 	}
+	for (size_t i = 0; i < out->selftests.nr; i++) {
+		const char *w = out->selftests.v[i];
+		if (out->selftests.nr > 1 &&
+		    (!strcmp(w, "touched") || !strcmp(w, "all") || !strcmp(w, "none"))) {
+			kperror_set(err, KPERROR_INPUT,
+				    "%s: [test] selftests: '%s' stands alone (touched, all, none, or program names)",
+				    out->source, w);
+			goto out;
+		}
+	}
 	ret = 0;
 out:
 	if (f)
@@ -268,6 +284,7 @@ void config_release(struct config *cfg)
 	strvec_clear(&cfg->arches);
 	strvec_clear(&cfg->fragments);
 	strvec_clear(&cfg->tests);
+	strvec_clear(&cfg->selftests);
 	strvec_clear(&cfg->splat_ignore);
 	memset(cfg, 0, sizeof(*cfg));
 }

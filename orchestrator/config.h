@@ -30,6 +30,7 @@ struct config {
 	int vm_cpus;         /* [vm] cpus */
 	int boot_timeout;    /* [vm] boot_timeout, seconds */
 	struct strvec tests; /* [test] tests ("all" = every guest test) */
+	struct strvec selftests; /* [test] selftests: touched, all, none, or mm selftest names */
 	int test_timeout;    /* [test] timeout, seconds per test */
 	int test_retries;    /* [test] retries: reruns of a failed test */
 	struct strvec splat_ignore; /* [splats] ignore: fnmatch patterns of known noise */

@@ -2,6 +2,7 @@
 #include "arch.h"
 #include "guest.h"
 #include "proc.h"
+#include "selftests.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -316,6 +317,111 @@ out:
 	return ret;
 }
 
+/* The changed paths under the mm selftests between c->onto and c->commit (none without both). */
+static int selftests_changed(struct strvec *out, struct pipeline *p, const struct cell *c, struct kperror *err)
+{
+	git_oid from, to;
+	if (!c->onto || !c->commit || git_oid_fromstr(&from, c->onto) < 0 || git_oid_fromstr(&to, c->commit) < 0)
+		return 0;
+	return tree_changed_paths(out, p->tree, &from, &to, SELFTESTS_MM_DIR, err);
+}
+
+/*
+ * The mm selftests [test] selftests picks for this cell, built into
+ * b->vmdir/tests as selftest-mm-NAME and pushed onto 'out'; those that
+ * do not build go to b->unbuilt with the reason.  Notes say what was
+ * picked and what a "touched" run leaves out.
+ */
+static int stage_selftests(struct strvec *out, struct booted *b, struct pipeline *p, struct cell *c,
+			   const char *khdr, int jobs, struct kperror *err)
+{
+	const struct strvec *mode = &p->cfg->selftests;
+	struct strvec programs = STRVEC_INIT, changed = STRVEC_INIT, picked = STRVEC_INIT,
+		      unmatched = STRVEC_INIT, built = STRVEC_INIT, unbuilt = STRVEC_INIT;
+	struct buf outdir = BUF_INIT, log = BUF_INIT, note = BUF_INIT, dest = BUF_INIT;
+	int ret = -1;
+
+	if (!mode->nr || !strcmp(mode->v[0], "none") || p->only_tests)
+		return 0;
+	int touched = !strcmp(mode->v[0], "touched");
+	if (touched && !c->onto)
+		return 0; /* the base, or a commit with no patches of its own */
+	buf_addf(&outdir, "%s/selftests-mm", b->vmdir);
+	buf_addf(&log, "%s/selftests.log", c->dir);
+	struct selftests_build_opts so = {
+		.srcdir = p->tree->workdir, .arch = arch_find(c->arch), .khdr = khdr,
+		.outdir = outdir.data, .log_path = log.data, .jobs = jobs,
+	};
+	if ((touched && selftests_changed(&changed, p, c, err) < 0) ||
+	    (!(touched && !changed.nr) && selftests_programs(&programs, &so, err) < 0))
+		goto out;
+	selftests_pick(&picked, &unmatched, mode, &programs, &changed);
+	if (unmatched.nr) {
+		buf_reset(&note);
+		if (touched) {
+			buf_adds(&note, "mm selftests: also changed, no one program's source:");
+			for (size_t i = 0; i < unmatched.nr; i++)
+				buf_addf(&note, " %s", unmatched.v[i]);
+			buf_adds(&note, " ([test] selftests = all runs every program)");
+		} else {
+			buf_addf(&note, "mm selftests: '%s' is no mm selftest program of this tree", unmatched.v[0]);
+			for (size_t i = 0; i < unmatched.nr; i++)
+				strvec_pushf(&b->unbuilt, "%s%s\tno such mm selftest in this tree",
+					     SELFTESTS_NAME_PREFIX, unmatched.v[i]);
+		}
+		ui_note(p, c, note.data);
+	}
+	if (!picked.nr) {
+		ret = 0;
+		goto out;
+	}
+	buf_addf(&dest, "%s/tests", b->vmdir);
+	if (util_mkdir_p(dest.data, 0755) < 0) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot create '%s'", dest.data);
+		goto out;
+	}
+	if (selftests_build(&built, &unbuilt, &so, &picked, err) < 0)
+		goto out;
+	for (size_t i = 0; i < built.nr; i++) {
+		buf_reset(&dest);
+		buf_addf(&dest, "%s/tests/%s%s", b->vmdir, SELFTESTS_NAME_PREFIX, strrchr(built.v[i], '/') + 1);
+		if (rename(built.v[i], dest.data) < 0) {
+			kperror_errno(err, KPERROR_INFRA, errno, "cannot move '%s' to '%s'", built.v[i], dest.data);
+			goto out;
+		}
+		strvec_push(out, dest.data);
+	}
+	for (size_t i = 0; i < unbuilt.nr; i++) {
+		const char *tab = strchr(unbuilt.v[i], '\t');
+		strvec_pushf(&b->unbuilt, "%s%.*s\tdoes not build statically for %s: %s", SELFTESTS_NAME_PREFIX,
+			     (int)(tab - unbuilt.v[i]), unbuilt.v[i], c->arch, tab + 1);
+	}
+	buf_reset(&note);
+	buf_addf(&note, "mm selftests: %zu %s:", picked.nr, touched ? "the revision touches" : "picked");
+	for (size_t i = 0; i < picked.nr && i < 8; i++)
+		buf_addf(&note, " %s", picked.v[i]);
+	if (picked.nr > 8)
+		buf_addf(&note, " and %zu more", picked.nr - 8);
+	buf_addf(&note, "; %zu built statically", built.nr);
+	if (unbuilt.nr)
+		buf_addf(&note, ", %zu not (reported as skipped; see selftests.log)", unbuilt.nr);
+	ui_note(p, c, note.data);
+	ret = 0;
+out:
+	util_rm_rf(outdir.data);
+	strvec_clear(&programs);
+	strvec_clear(&changed);
+	strvec_clear(&picked);
+	strvec_clear(&unmatched);
+	strvec_clear(&built);
+	strvec_clear(&unbuilt);
+	buf_release(&outdir);
+	buf_release(&log);
+	buf_release(&note);
+	buf_release(&dest);
+	return ret;
+}
+
 int pipeline_stage_tests(struct strvec *out, struct booted *b, struct pipeline *p, struct cell *c,
 			 const struct strvec *tests, struct kperror *err)
 {
@@ -351,12 +457,11 @@ int pipeline_stage_tests(struct strvec *out, struct booted *b, struct pipeline *
 		buf_release(&m);
 		for (size_t i = 0; i < tests->nr; i++)
 			strvec_push(out, tests->v[i]);
-		ret = 0;
-		goto out;
+	} else {
+		for (size_t i = 0; i < tests->nr; i++)
+			strvec_pushf(out, "%s/%s", dir.data, strrchr(tests->v[i], '/') + 1);
 	}
-	for (size_t i = 0; i < tests->nr; i++)
-		strvec_pushf(out, "%s/%s", dir.data, strrchr(tests->v[i], '/') + 1);
-	ret = 0;
+	ret = stage_selftests(out, b, p, c, khdr, o.jobs, err);
 out:
 	c->seconds[STAGE_BUILD] += util_now() - start; /* building for the cell, tests included */
 	proc_release(&mk);
@@ -510,7 +615,7 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 	ui_start(p, c, STAGE_TEST, NULL);
 	if (guest_connect(&g, vm_ssh_port(b->vm), b->key, err) < 0)
 		goto out;
-	c->tests = calloc(tests->nr ? tests->nr : 1, sizeof(*c->tests));
+	c->tests = calloc(tests->nr + b->unbuilt.nr + 1, sizeof(*c->tests));
 	for (size_t i = 0; i < tests->nr; i++) {
 		const char *name = strrchr(tests->v[i], '/') + 1;
 		struct guest_exec_result r = GUEST_EXEC_RESULT_INIT;
@@ -597,6 +702,15 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 				break;
 			}
 		}
+	}
+	/* what could not be built for the guest is skipped, saying why */
+	for (size_t i = 0; i < b->unbuilt.nr; i++) {
+		const char *tab = strchr(b->unbuilt.v[i], '\t');
+		struct test_result *t = &c->tests[c->nr_tests++];
+		t->name = tab ? strndup(b->unbuilt.v[i], (size_t)(tab - b->unbuilt.v[i])) : strdup(b->unbuilt.v[i]);
+		t->verdict = TEST_SKIP;
+		t->reason = strdup(tab ? tab + 1 : "could not be built");
+		t->ktap.planned = -1;
 	}
 	if (g && vm_is_running(b->vm)) {
 		struct guest_exec_result r = GUEST_EXEC_RESULT_INIT;
@@ -690,6 +804,7 @@ void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b)
 	free(b->vmdir);
 	free(b->console);
 	b->vmdir = b->console = NULL;
+	strvec_clear(&b->unbuilt);
 	buf_release(&path);
 	buf_release(&log);
 }
@@ -863,6 +978,7 @@ int pipeline_build_cell(struct pipeline *p, struct pipeline_tester *t, struct ce
 
 	if (!j)
 		return kperror_errno(err, KPERROR_INFRA, ENOMEM, "out of memory");
+	j->b = (struct booted)BOOTED_INIT;
 	j->c = c;
 	j->done = done;
 	j->done_data = done_data;

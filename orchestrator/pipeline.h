@@ -55,9 +55,10 @@ struct booted {
 	ssh_key key;
 	char *vmdir;        /* kernel, initrd and console of this guest */
 	char *console;      /* the console log while the guest runs */
+	struct strvec unbuilt; /* "NAME\tREASON": tests that could not be built, reported as skipped */
 };
 
-#define BOOTED_INIT { NULL, NULL, NULL, NULL }
+#define BOOTED_INIT { NULL, NULL, NULL, NULL, STRVEC_INIT }
 
 /* Check out 'commit' and build it for c->arch into *out. */
 int pipeline_build(struct kbuild_result *out, struct pipeline *p, struct cell *c,
@@ -85,8 +86,12 @@ int pipeline_stage_kernel(struct booted *b, struct pipeline *p, struct cell *c, 
  * uAPI headers of the tree as just built ('make headers'), into
  * b->vmdir/tests, so a series that adds a uAPI is tested with it; *out
  * gets their paths.  If they do not build against those headers, a note
- * says so and *out gets 'tests' (built with the host's headers).  The
- * time counts as the cell's build time.
+ * says so and *out gets 'tests' (built with the host's headers).  Then
+ * the tree's own mm selftests that [test] selftests picks (for
+ * "touched", those c->onto..c->commit changes) are built statically
+ * into b->vmdir/tests as "selftest-mm-NAME" and added to *out; the
+ * ones that do not build go to b->unbuilt.  The worktree must hold the
+ * cell's commit.  The time counts as the cell's build time.
  */
 int pipeline_stage_tests(struct strvec *out, struct booted *b, struct pipeline *p, struct cell *c,
 			 const struct strvec *tests, struct kperror *err);

@@ -602,6 +602,7 @@ void results_cell_release(struct cell *c)
 	free(c->arch);
 	free(c->dir);
 	free(c->commit);
+	free(c->onto);
 	free(c->branch);
 	free(c->baseline);
 	free(c->patchset);

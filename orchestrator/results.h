@@ -62,6 +62,7 @@ struct cell {
 	char *arch;
 	char *dir;        /* this cell's results directory */
 	char *commit;     /* hex id of the tested commit, or NULL */
+	char *onto;       /* hex id the revision's patches were applied onto (onto..commit), or NULL */
 	char *branch;
 	char *baseline;   /* the revision name of this cell's baseline ("base"), or NULL */
 	char *patchset;   /* KCIDB patchset hash of the revision's patches, or NULL */

@@ -332,6 +332,44 @@ out:
 	return ret;
 }
 
+static int push_delta_path(const git_diff_delta *delta, float progress, void *payload)
+{
+	(void)progress;
+	strvec_push(payload, delta->new_file.path ? delta->new_file.path : delta->old_file.path);
+	return 0;
+}
+
+int tree_changed_paths(struct strvec *out, struct tree *t, const git_oid *from, const git_oid *to,
+		       const char *prefix, struct kperror *err)
+{
+	git_commit *a = NULL, *b = NULL;
+	git_tree *ta = NULL, *tb = NULL;
+	git_diff *diff = NULL;
+	git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+	char *spec[1] = { (char *)prefix };
+	int ret = -1;
+
+	if (prefix) {
+		opts.pathspec.strings = spec;
+		opts.pathspec.count = 1;
+	}
+	if (git_commit_lookup(&a, t->repo, from) < 0 || git_commit_lookup(&b, t->repo, to) < 0 ||
+	    git_commit_tree(&ta, a) < 0 || git_commit_tree(&tb, b) < 0 ||
+	    git_diff_tree_to_tree(&diff, t->repo, ta, tb, &opts) < 0 ||
+	    git_diff_foreach(diff, push_delta_path, NULL, NULL, NULL, out) < 0) {
+		tree_git_error(err, KPERROR_INFRA, "cannot list the files a revision changes");
+		goto out;
+	}
+	ret = 0;
+out:
+	git_diff_free(diff);
+	git_tree_free(ta);
+	git_tree_free(tb);
+	git_commit_free(a);
+	git_commit_free(b);
+	return ret;
+}
+
 void tree_free(struct tree *t)
 {
 	if (!t)

@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "kperror.h"
+#include "strvec.h"
 
 struct tree {
 	git_repository *repo; /* kpipe's own repository (owned) */
@@ -52,6 +53,14 @@ int tree_find_commit(git_oid *out, struct tree *t, const char *hex);
  * import).  Returns 0 and *out (NULL when there is no tree yet), or -1.
  */
 int tree_open_existing(struct tree **out, const struct config *cfg, struct kperror *err);
+
+/*
+ * Push onto 'out' the paths of the files that differ between the commits
+ * 'from' and 'to' (added, changed, deleted), only under 'prefix' (a
+ * directory, "tools/testing/selftests/mm/") unless it is NULL.
+ */
+int tree_changed_paths(struct strvec *out, struct tree *t, const git_oid *from, const git_oid *to,
+		       const char *prefix, struct kperror *err);
 
 /* Fill 'err' from libgit2's last error, prefixed by 'what'; returns -1. */
 int tree_git_error(struct kperror *err, enum kperror_kind kind, const char *what);

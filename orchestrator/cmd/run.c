@@ -290,6 +290,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			char hex[GIT_OID_HEXSZ + 1];
 			git_oid_tostr(hex, sizeof(hex), &ar.head);
 			c->commit = strdup(hex);
+			git_oid_tostr(hex, sizeof(hex), &onto);
+			c->onto = strdup(hex);
 			c->branch = strdup(ar.branch);
 			if ((each_patch && pipeline_build_each_patch(&p, c, &onto, ar.commits, rev, err) < 0) ||
 			    pipeline_build_cell(&p, tester, c, &ar.head, NULL, NULL, err) < 0) {

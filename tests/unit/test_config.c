@@ -91,6 +91,12 @@ TEST(config_bad_values_and_sections)
 	config_release(&c);
 	unlink(p);
 
+	p = write_tmp("[test]\nselftests = touched cow\n");
+	CHECK(config_load(&c, p, "/d", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "[test] selftests: 'touched' stands alone (touched, all, none, or program names)");
+	config_release(&c);
+	unlink(p);
+
 	p = write_tmp("[vm]\naccel = fast\n");
 	CHECK(config_load(&c, p, "/d", &err) < 0);
 	CHECK_CONTAINS(err.msg.data, "accel: 'fast' is not auto, kvm or tcg");

@@ -2,9 +2,10 @@
 #define KPIPE_TESTS_H
 #include "harness.h"
 extern const struct unit_test buf_tests[], config_tests[], series_tests[], apply_tests[],
-	ktap_tests[], splat_tests[], kbuild_tests[], vm_tests[], proc_tests[], results_tests[];
+	ktap_tests[], splat_tests[], kbuild_tests[], vm_tests[], proc_tests[], results_tests[],
+	selftests_tests[];
 static const struct unit_test *const all_tests[] = {
 	buf_tests, config_tests, series_tests, apply_tests, ktap_tests, splat_tests,
-	kbuild_tests, vm_tests, proc_tests, results_tests, NULL,
+	kbuild_tests, vm_tests, proc_tests, results_tests, selftests_tests, NULL,
 };
 #endif

@@ -10,6 +10,7 @@
 #define KPIPE_GUEST_MM_UTIL_H
 
 #include <fcntl.h>
+#include <linux/loop.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/swap.h>
 #include <sys/wait.h>
@@ -30,6 +32,7 @@
 #define PM_PFN_MASK ((1ULL << 55) - 1)
 #define KPF_COMPOUND_HEAD 15
 #define KPF_COMPOUND_TAIL 16
+#define KPF_SWAPCACHE 13
 #define MAX_TEST_PAGES 4096
 
 static size_t page_size;
@@ -522,6 +525,116 @@ static inline int swap_off_on(int seconds, char *why, size_t n)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A swap device that is not SWP_SYNCHRONOUS_IO (zram is): a loop device
+ * over a file on a tmpfs of its own, switched on with the highest
+ * priority so the next swap-out goes there.  Swap-in from it goes
+ * through the swap cache, and a folio read back after a swap-out stays
+ * there while it is mapped, as on a disk.  'mib' MiB; fills 'dev'
+ * ("/dev/loopN") and returns 0, or -1 with the reason in 'why'.
+ */
+#define LOOP_SWAP_DIR "/tmp/kpipe-loop-swap"
+static inline int loop_swap_on(int mib, char *dev, size_t devlen, char *why, size_t n)
+{
+	char file[128];
+	size_t size = (size_t)mib << 20;
+	mkdir(LOOP_SWAP_DIR, 0700);
+	if (mount("tmpfs", LOOP_SWAP_DIR, "tmpfs", 0, "size=256m")) {
+		snprintf(why, n, "mount tmpfs on %s: %s", LOOP_SWAP_DIR, strerror(errno));
+		return -1;
+	}
+	snprintf(file, sizeof(file), "%s/swap", LOOP_SWAP_DIR);
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	char *header = calloc(1, page_size);
+	if (fd < 0 || ftruncate(fd, (off_t)size)) {
+		snprintf(why, n, "create %s: %s", file, strerror(errno));
+		goto fail;
+	}
+	/* mkswap: version 1, last page, no bad pages, "SWAPSPACE2" at the end of page 0 */
+	uint32_t *info = (uint32_t *)(header + 1024);
+	info[0] = 1;
+	info[1] = (uint32_t)(size / page_size - 1);
+	memcpy(header + page_size - 10, "SWAPSPACE2", 10);
+	if (pwrite(fd, header, page_size, 0) != (ssize_t)page_size) {
+		snprintf(why, n, "write the swap header: %s", strerror(errno));
+		goto fail;
+	}
+	int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+	int nr = ctl < 0 ? -1 : ioctl(ctl, LOOP_CTL_GET_FREE);
+	if (ctl >= 0)
+		close(ctl);
+	if (nr < 0) {
+		snprintf(why, n, "no free loop device: %s (CONFIG_BLK_DEV_LOOP?)", strerror(errno));
+		goto fail;
+	}
+	snprintf(dev, devlen, "/dev/loop%d", nr);
+	int loop = open(dev, O_RDWR | O_CLOEXEC);
+	if (loop < 0 || ioctl(loop, LOOP_SET_FD, fd)) {
+		snprintf(why, n, "attach %s to %s: %s", file, dev, strerror(errno));
+		if (loop >= 0)
+			close(loop);
+		goto fail;
+	}
+	close(loop);
+	/* non-rotational: swap then keeps clusters, so large folios go out whole */
+	char rot[96], saved[16];
+	snprintf(rot, sizeof(rot), "/sys/block/loop%d/queue/rotational", nr);
+	sysfs_swap(rot, "0", saved, sizeof(saved));
+	if (swapon(dev, SWAP_FLAG_PREFER | (32767 & SWAP_FLAG_PRIO_MASK))) {
+		snprintf(why, n, "swapon(%s): %s", dev, strerror(errno));
+		loop = open(dev, O_RDWR | O_CLOEXEC);
+		if (loop >= 0) {
+			ioctl(loop, LOOP_CLR_FD, 0);
+			close(loop);
+		}
+		goto fail;
+	}
+	close(fd);
+	free(header);
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(header);
+	umount2(LOOP_SWAP_DIR, MNT_DETACH);
+	return -1;
+}
+
+/*
+ * Switch the loop swap off (within 'seconds': swapoff() only finishes
+ * once every slot is free again, so a leaked slot keeps it looping) and
+ * take it down.  Returns 0, or -1 with the reason in 'why'.
+ */
+static inline int loop_swap_off(const char *dev, int seconds, char *why, size_t n)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		alarm((unsigned)seconds);
+		_exit(swapoff(dev) ? errno : 0);
+	}
+	int status = 0, ret = 0;
+	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+		snprintf(why, n, "cannot run swapoff: %s", strerror(errno));
+		ret = -1;
+	} else if (WIFSIGNALED(status)) {
+		snprintf(why, n, "swapoff(%s) did not finish in %d s: swap slots nobody owns?", dev, seconds);
+		ret = -1;
+	} else if (WEXITSTATUS(status)) {
+		snprintf(why, n, "swapoff(%s): %s", dev, strerror(WEXITSTATUS(status)));
+		ret = -1;
+	}
+	if (ret == 0) {
+		int loop = open(dev, O_RDWR | O_CLOEXEC);
+		if (loop >= 0) {
+			ioctl(loop, LOOP_CLR_FD, 0);
+			close(loop);
+		}
+		umount2(LOOP_SWAP_DIR, MNT_DETACH);
+	}
+	return ret;
 }
 
 /*

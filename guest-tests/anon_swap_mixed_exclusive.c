@@ -214,13 +214,6 @@ static void mixed_exclusive(int in_cgroup)
 	ktap_test_result(swapped_in, "%s", names[6]);
 }
 
-static double now(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* MADV_PAGEOUT of PERF_MIB MiB with the mTHP knob at 'mode'; milliseconds, or -1. */
 static double time_pageout(const char *knob, const char *mode)
 {
@@ -230,9 +223,9 @@ static double time_pageout(const char *knob, const char *mode)
 	char *p = map_aligned(n, FOLIO_KB * 1024, 0);
 	for (size_t i = 0; i < n; i += page_size)
 		*(volatile uint64_t *)(p + i) = pattern(i / page_size, 0);
-	double t0 = now();
+	double t0 = seconds_now();
 	int r = madvise(p, n, MADV_PAGEOUT);
-	double ms = (now() - t0) * 1000;
+	double ms = (seconds_now() - t0) * 1000;
 	long swapped = smaps_swap_kb(p);
 	munmap(p, n);
 	return r || swapped <= 0 ? -1 : ms;

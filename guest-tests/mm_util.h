@@ -23,6 +23,7 @@
 #include <sys/swap.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
+#include <time.h>
 
 #include "ktap.h"
 
@@ -65,6 +66,14 @@ static inline uint64_t kpageflags(uint64_t pfn)
 	if (pread(kpageflags_fd, &f, sizeof(f), (off_t)(pfn * 8)) != sizeof(f))
 		return 0;
 	return f;
+}
+
+/* A monotonic clock in seconds, for the "# perf:" figures. */
+static inline double seconds_now(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* The value of 64-bit word 'word' of page 'page' in the test pattern. */

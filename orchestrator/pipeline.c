@@ -158,12 +158,14 @@ int pipeline_guest_tests(struct strvec *out, struct pipeline *p, const char *arc
 		kperror_errno(err, KPERROR_INFRA, errno, "cannot read '%s'", bin.data);
 		goto out;
 	}
-	struct strvec found = STRVEC_INIT;
+	struct strvec found = STRVEC_INIT, names = STRVEC_INIT;
 	struct dirent *de;
+	int all = strvec_contains(&p->cfg->tests, "all");
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		int all = strvec_contains(&p->cfg->tests, "all");
+		strvec_push(&names, de->d_name);
+		/* a bisect probe runs only the tests it names (the config's check below still holds) */
 		if (p->only_tests && !strvec_contains(p->only_tests, de->d_name))
 			continue;
 		if (all || strvec_contains(&p->cfg->tests, de->d_name))
@@ -173,18 +175,15 @@ int pipeline_guest_tests(struct strvec *out, struct pipeline *p, const char *arc
 	qsort(found.v, found.nr, sizeof(char *), compare_str);
 	for (size_t i = 0; i < p->cfg->tests.nr; i++) {
 		const char *want = p->cfg->tests.v[i];
-		if (!strcmp(want, "all"))
-			continue;
-		int have = 0;
-		for (size_t j = 0; j < found.nr; j++)
-			have |= !strcmp(strrchr(found.v[j], '/') + 1, want);
-		if (!have) {
+		if (strcmp(want, "all") && !strvec_contains(&names, want)) {
 			kperror_set(err, KPERROR_INPUT, "%s: [test] tests: no guest test '%s' in '%s'",
 				    p->cfg->source, want, src.data);
 			strvec_clear(&found);
+			strvec_clear(&names);
 			goto out;
 		}
 	}
+	strvec_clear(&names);
 	for (size_t i = 0; i < found.nr; i++)
 		strvec_push(out, found.v[i]);
 	strvec_clear(&found);
@@ -337,12 +336,22 @@ static int stage_selftests(struct strvec *out, struct booted *b, struct pipeline
 {
 	const struct strvec *mode = &p->cfg->selftests;
 	struct strvec programs = STRVEC_INIT, changed = STRVEC_INIT, picked = STRVEC_INIT,
-		      unmatched = STRVEC_INIT, built = STRVEC_INIT, unbuilt = STRVEC_INIT;
+		      unmatched = STRVEC_INIT, built = STRVEC_INIT, unbuilt = STRVEC_INIT, only = STRVEC_INIT;
 	struct buf outdir = BUF_INIT, log = BUF_INIT, note = BUF_INIT, dest = BUF_INIT;
 	int ret = -1;
 
-	if (!mode->nr || !strcmp(mode->v[0], "none") || p->only_tests)
+	if (p->only_tests) {
+		/* a bisect probe: exactly the selftests it names */
+		size_t plen = strlen(SELFTESTS_NAME_PREFIX);
+		for (size_t i = 0; i < p->only_tests->nr; i++)
+			if (!strncmp(p->only_tests->v[i], SELFTESTS_NAME_PREFIX, plen))
+				strvec_push(&only, p->only_tests->v[i] + plen);
+		mode = &only;
+	}
+	if (!mode->nr || !strcmp(mode->v[0], "none")) {
+		strvec_clear(&only);
 		return 0;
+	}
 	int touched = !strcmp(mode->v[0], "touched");
 	if (touched && !c->onto)
 		return 0; /* the base, or a commit with no patches of its own */
@@ -415,6 +424,7 @@ out:
 	strvec_clear(&unmatched);
 	strvec_clear(&built);
 	strvec_clear(&unbuilt);
+	strvec_clear(&only);
 	buf_release(&outdir);
 	buf_release(&log);
 	buf_release(&note);

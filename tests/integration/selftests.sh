@@ -28,6 +28,14 @@ expect_match "^not ok 2 MADV_DONTNEED zeroes exactly its range" "the selftest's 
 OUT=$(file "$WORK"/results/latest/v1-arm64/selftests.log "$WORK"/results/latest/v1-arm64/tests/* 2>&1)
 expect_match "selftests.log" "the selftests' build log is kept"
 
+# --bisect finds the patch that broke a selftest (probes run just that one)
+printf '[paths]\nresults = %s/results\n[build]\narches = x86_64\n[test]\ntests = mprotect_shared_anon\n' \
+	"$WORK" > "$WORK/bisect.ini"
+expect_exit 1 "kpipe run --bisect v2 (x86_64)" -- $KPIPE -c "$WORK/bisect.ini" run --bisect $S/selftests-v2.mbox
+expect_match "^\[v2-bisect-2 x86_64\] test: [0-9.]+s  running selftest-mm-pte_batch_smoke" "a probe runs the failing selftest"
+expect_match "^v2/x86_64: bisect: first bad patch: 3/3 'selftests/mm: pte_batch_smoke: check one page more'" \
+	"bisect names the patch that broke the selftest"
+
 printf '[paths]\nresults = %s/results\n[build]\narches = x86_64\n[test]\ntests = mprotect_shared_anon\nselftests = none\n' \
 	"$WORK" > "$WORK/none.ini"
 expect_exit 0 "selftests = none runs no selftest" -- \

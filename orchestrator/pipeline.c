@@ -626,7 +626,8 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 	if (guest_connect(&g, vm_ssh_port(b->vm), b->key, err) < 0)
 		goto out;
 	c->tests = calloc(tests->nr + b->unbuilt.nr + 1, sizeof(*c->tests));
-	for (size_t i = 0; i < tests->nr; i++) {
+	size_t i;
+	for (i = 0; i < tests->nr; i++) {
 		const char *name = strrchr(tests->v[i], '/') + 1;
 		struct guest_exec_result r = GUEST_EXEC_RESULT_INIT;
 		struct test_result *t = &c->tests[c->nr_tests++];
@@ -712,6 +713,21 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 				break;
 			}
 		}
+	}
+	/* the tests a dead or hung guest never reached are listed, not dropped */
+	if (i < tests->nr) {
+		struct buf why = BUF_INIT;
+		const struct test_result *last = &c->tests[c->nr_tests - 1];
+		buf_addf(&why, "the guest %s during %s", vm_is_running(b->vm) ? "stopped answering" : "died",
+			 last->name);
+		for (size_t k = i + 1; k < tests->nr; k++) {
+			struct test_result *t = &c->tests[c->nr_tests++];
+			t->name = strdup(strrchr(tests->v[k], '/') + 1);
+			t->verdict = TEST_NOT_RUN;
+			t->reason = strdup(why.data);
+			t->ktap.planned = -1;
+		}
+		buf_release(&why);
 	}
 	/* what could not be built for the guest is skipped, saying why */
 	for (size_t i = 0; i < b->unbuilt.nr; i++) {

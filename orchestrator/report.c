@@ -97,11 +97,12 @@ void report_junit(struct buf *b, const char *title, const struct cell *cells, si
 					 r->reason ? ": " : "", r->reason ? r->reason : "",
 					 r->preexisting ? " (also fails on the base)" : "");
 			junit_case(&body, c, r->name, r->seconds, bad ? msg.data : NULL,
-				   r->verdict == TEST_SKIP ? (r->reason ? r->reason : "skipped") : NULL,
+				   r->verdict == TEST_SKIP || r->verdict == TEST_NOT_RUN ?
+					   (r->reason ? r->reason : "skipped") : NULL,
 				   out.data);
 			tests++;
 			failures += bad;
-			skipped += r->verdict == TEST_SKIP;
+			skipped += r->verdict == TEST_SKIP || r->verdict == TEST_NOT_RUN;
 			buf_release(&out);
 			buf_release(&msg);
 		}
@@ -179,7 +180,7 @@ void report_kcidb(struct buf *b, const char *run_id, const struct cell *cells, s
 		const struct cell *c = &cells[i];
 		for (size_t t = 0; t < c->nr_tests; t++) {
 			const struct test_result *r = &c->tests[t];
-			static const char *const status[] = { "PASS", "FAIL", "SKIP", "ERROR", "ERROR", "PASS" };
+			static const char *const status[] = { "PASS", "FAIL", "SKIP", "ERROR", "ERROR", "PASS", "MISS" };
 			buf_adds(b, first ? "\n    {" : ",\n    {");
 			first = 0;
 			buf_addf(b, "\"id\": \"kpipe:%s-%s-%s-%s\", \"build_id\": \"kpipe:%s-%s-%s\"", run_id,
@@ -207,6 +208,7 @@ static const char *html_class(const struct test_result *r, int base)
 	case TEST_PASS: return "pass";
 	case TEST_SKIP: return "skip";
 	case TEST_FLAKY: return "flaky";
+	case TEST_NOT_RUN: return "skip";
 	default: return r->preexisting ? "base" : "fail";
 	}
 }

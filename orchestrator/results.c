@@ -14,7 +14,7 @@
 
 static const char *cell_names[] = { "pass", "fail", "apply-failed", "build-failed",
 				    "boot-failed", "infra-error", "not-run" };
-static const char *test_names[] = { "pass", "fail", "skip", "timeout", "lost", "flaky" };
+static const char *test_names[] = { "pass", "fail", "skip", "timeout", "lost", "flaky", "not-run" };
 static const char *stage_names[] = { "apply", "each-patch", "build", "boot", "test" };
 
 const char *results_cell_verdict_name(enum cell_verdict v) { return cell_names[v]; }
@@ -374,7 +374,7 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				memset(t, 0, sizeof(*t));
 				t->ktap.planned = -1;
 				t->name = strdup(f[3]);
-				int v = verdict_from_name(test_names, 6, f[4]);
+				int v = verdict_from_name(test_names, 7, f[4]);
 				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;

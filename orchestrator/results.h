@@ -21,6 +21,7 @@
 enum test_verdict {
 	TEST_PASS, TEST_FAIL, TEST_SKIP, TEST_TIMEOUT, TEST_LOST,
 	TEST_FLAKY, /* failed, then passed when run again: reported, not a regression */
+	TEST_NOT_RUN, /* the guest died (or hung) before it: not a verdict on the test */
 };
 
 struct test_result {

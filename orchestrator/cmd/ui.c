@@ -101,6 +101,7 @@ static const char *test_cell(const struct cell *c, const char *name, int baselin
 			case TEST_TIMEOUT: return pre ? "timeout (base)" : "TIMEOUT";
 			case TEST_LOST: return pre ? "lost (base)" : "LOST";
 			case TEST_FLAKY: return "flaky";
+			case TEST_NOT_RUN: return "not run";
 			}
 		}
 	return "-";
@@ -227,6 +228,15 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 			if (c->tests[t].verdict == TEST_SKIP)
 				fprintf(f, "%s/%s: %s skipped: %s\n", c->revision, c->arch, c->tests[t].name,
 				       c->tests[t].reason ? c->tests[t].reason : "");
+		size_t not_run = 0;
+		for (size_t t = 0; t < c->nr_tests; t++)
+			not_run += c->tests[t].verdict == TEST_NOT_RUN;
+		for (size_t t = 0; t < c->nr_tests && not_run; t++)
+			if (c->tests[t].verdict == TEST_NOT_RUN) {
+				fprintf(f, "%s/%s: %zu test%s not run: %s\n", c->revision, c->arch, not_run,
+				       not_run == 1 ? "" : "s", c->tests[t].reason ? c->tests[t].reason : "");
+				break;
+			}
 	}
 	struct strvec changes = STRVEC_INIT;
 	results_changes(&changes, cells, n);

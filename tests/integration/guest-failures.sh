@@ -54,3 +54,27 @@ expect_match "^ab_hangs +TIMEOUT" "the hanging test times out"
 expect_match "splat: guest hang: ab_hangs did not finish" "the hang is a finding"
 expect_match "^uffd_wp_zap_shmem +pass" "the tests after the hang still run"
 no_kpipe_domains
+
+# A test that takes the guest down: the tests it leaves are listed as not run.
+cat > "$data/guest-tests/ac_powers_off.c" <<'C'
+#include <sys/reboot.h>
+#include "ktap.h"
+int main(void)
+{
+	ktap_print_header();
+	ktap_set_plan(1);
+	sync();
+	reboot(RB_POWER_OFF);
+	ktap_test_result(0, "the guest is still up");
+	ktap_finished();
+}
+C
+printf '[paths]\nresults = %s/results\n[test]\ntests = ac_powers_off mm_stress uffd_wp_zap_shmem\n' "$WORK" > "$WORK/dies.ini"
+expect_exit 1 "a test that powers the guest off" -- env KPIPE_DATA_DIR="$data" $KPIPE -c "$WORK/dies.ini" test base
+expect_match "^ac_powers_off +LOST" "the test that took the guest down is LOST"
+expect_match "^mm_stress +not run" "a test after it is listed as not run"
+expect_match "^uffd_wp_zap_shmem +not run" "so is the next"
+expect_match "^base/x86_64: 2 tests not run: the guest died during ac_powers_off" "how many and why is said"
+OUT=$(cat "$WORK"/results/latest/summary.tsv)
+expect_match "^test	base	x86_64	mm_stress	not-run	" "summary.tsv records them as not-run"
+no_kpipe_domains

@@ -146,12 +146,16 @@ TEST(results_summary_round_trip)
 	c[0].arch = strdup("x86_64");
 	c[0].verdict = CELL_FAIL;
 	c[0].detail = strdup("t: fail: not ok: tab\there");
-	c[0].nr_tests = 1;
-	c[0].tests = calloc(1, sizeof(struct test_result));
+	c[0].nr_tests = 2;
+	c[0].tests = calloc(2, sizeof(struct test_result));
 	c[0].tests[0].name = strdup("t");
 	c[0].tests[0].verdict = TEST_FAIL;
 	c[0].tests[0].seconds = 1.5;
 	c[0].tests[0].ktap.planned = -1;
+	c[0].tests[1].name = strdup("after");
+	c[0].tests[1].verdict = TEST_NOT_RUN;
+	c[0].tests[1].reason = strdup("the guest died during t");
+	c[0].tests[1].ktap.planned = -1;
 	c[0].splats.nr = 1;
 	c[0].splats.v = calloc(1, sizeof(struct splat));
 	c[0].splats.v[0].title = strdup("WARNING in zap_pte_range");
@@ -171,7 +175,10 @@ TEST(results_summary_round_trip)
 	if (n == 2) {
 		CHECK(back[0].verdict == CELL_FAIL && back[1].verdict == CELL_PASS);
 		CHECK_STR(back[0].detail, "t: fail: not ok: tab here");
-		CHECK(back[0].nr_tests == 1 && back[0].tests[0].verdict == TEST_FAIL);
+		CHECK(back[0].nr_tests == 2 && back[0].tests[0].verdict == TEST_FAIL);
+		CHECK(back[0].nr_tests == 2 && back[0].tests[1].verdict == TEST_NOT_RUN);
+		if (back[0].nr_tests == 2)
+			CHECK_STR(back[0].tests[1].reason, "the guest died during t");
 		CHECK(back[0].splats.nr == 1 && back[0].splats.v[0].count == 2);
 		CHECK_STR(back[1].commit, "abc");
 	}

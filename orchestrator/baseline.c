@@ -8,62 +8,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void fnv(uint64_t *h, const void *data, size_t len)
+static int hash_file(uint64_t *h, const char *path, struct kperror *err)
 {
-	const unsigned char *p = data;
-	for (size_t i = 0; i < len; i++) {
-		*h ^= p[i];
-		*h *= 0x100000001b3ULL;
-	}
-	*h ^= 0xff; /* separate the pieces */
-	*h *= 0x100000001b3ULL;
-}
-
-static int fnv_file(uint64_t *h, const char *path, struct kperror *err)
-{
-	struct buf b = BUF_INIT;
-	int e = buf_read_file(&b, path);
-	if (e < 0) {
-		buf_release(&b);
-		return kperror_errno(err, KPERROR_INFRA, e, "cannot read '%s'", path);
-	}
-	fnv(h, b.data, b.len);
-	buf_release(&b);
-	return 0;
+	int e = util_hash_file(h, path);
+	return e < 0 ? kperror_errno(err, KPERROR_INFRA, e, "cannot read '%s'", path) : 0;
 }
 
 int baseline_key(struct buf *out, const git_oid *base, const char *arch,
 		 const struct config *cfg, const struct strvec *tests, struct kperror *err)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = UTIL_HASH_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	struct buf path = BUF_INIT;
 	int ret = -1;
 
 	git_oid_tostr(hex, sizeof(hex), base);
-	fnv(&h, hex, strlen(hex));
-	fnv(&h, arch, strlen(arch));
-	fnv(&h, cfg->vm_cmdline ? cfg->vm_cmdline : "", cfg->vm_cmdline ? strlen(cfg->vm_cmdline) : 0);
+	util_hash(&h, hex, strlen(hex));
+	util_hash(&h, arch, strlen(arch));
+	util_hash(&h, cfg->vm_cmdline ? cfg->vm_cmdline : "", cfg->vm_cmdline ? strlen(cfg->vm_cmdline) : 0);
 	for (size_t i = 0; i <= cfg->fragments.nr; i++) {
 		buf_reset(&path);
 		buf_addf(&path, "%s/kconfigs/%s.config", cfg->data_dir,
 			 i < cfg->fragments.nr ? cfg->fragments.v[i] : arch);
-		if (fnv_file(&h, path.data, err) < 0)
+		if (hash_file(&h, path.data, err) < 0)
 			goto out;
 	}
 	const char *image_files[] = { "images/init", "images/build-initramfs" };
 	for (size_t i = 0; i < 2; i++) {
 		buf_reset(&path);
 		buf_addf(&path, "%s/%s", cfg->data_dir, image_files[i]);
-		if (fnv_file(&h, path.data, err) < 0)
+		if (hash_file(&h, path.data, err) < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < tests->nr; i++) {
 		/* the test's name and contents, not where this checkout keeps it */
 		const char *slash = strrchr(tests->v[i], '/');
 		const char *name = slash ? slash + 1 : tests->v[i];
-		fnv(&h, name, strlen(name));
-		if (fnv_file(&h, tests->v[i], err) < 0)
+		util_hash(&h, name, strlen(name));
+		if (hash_file(&h, tests->v[i], err) < 0)
 			goto out;
 	}
 	buf_addf(out, "%.12s-%s-%016llx", hex, arch, (unsigned long long)h);

@@ -196,17 +196,10 @@ out:
 	return ret;
 }
 
-static double mtime_of(const char *path)
-{
-	struct stat st;
-	if (stat(path, &st) < 0)
-		return -1;
-	return (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
-}
-
 int pipeline_image(char **out, struct pipeline *p, const char *arch, struct kperror *err)
 {
-	struct buf img = BUF_INIT, script = BUF_INIT, init = BUF_INIT, work = BUF_INIT, log = BUF_INIT;
+	struct buf img = BUF_INIT, script = BUF_INIT, init = BUF_INIT, work = BUF_INIT, log = BUF_INIT,
+		   key_path = BUF_INIT, key = BUF_INIT, have = BUF_INIT;
 	struct proc mk = PROC_INIT;
 	int ret = -1;
 
@@ -214,17 +207,33 @@ int pipeline_image(char **out, struct pipeline *p, const char *arch, struct kper
 	buf_addf(&img, "%s/initramfs-%s.cpio.gz", work.data, arch);
 	buf_addf(&script, "%s/images/build-initramfs", p->cfg->data_dir);
 	buf_addf(&init, "%s/images/init", p->cfg->data_dir);
-	double have = mtime_of(img.data);
-	if (have >= 0 && have >= mtime_of(script.data) && have >= mtime_of(init.data)) {
+	/*
+	 * Current when built from these very files: the cache is shared by
+	 * every checkout, so a newer image may come from another init.
+	 */
+	uint64_t h = UTIL_HASH_INIT;
+	util_hash(&h, arch, strlen(arch));
+	int e = util_hash_file(&h, script.data);
+	if (e == 0)
+		e = util_hash_file(&h, init.data);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot read '%s' or '%s'", script.data, init.data);
+		goto out;
+	}
+	buf_addf(&key_path, "%s.key", img.data);
+	buf_addf(&key, "%016llx\n", (unsigned long long)h);
+	if (util_exists(img.data) && buf_read_file(&have, key_path.data) == 0 && have.len == key.len &&
+	    !memcmp(have.data, key.data, key.len)) {
 		*out = buf_detach(&img, NULL);
 		ret = 0;
 		goto out;
 	}
-	int e = util_mkdir_p(work.data, 0755);
+	e = util_mkdir_p(work.data, 0755);
 	if (e < 0) {
 		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", work.data);
 		goto out;
 	}
+	unlink(key_path.data);
 	strvec_pushl(&mk.argv, script.data, arch, img.data, work.data, NULL);
 	mk.out = &log;
 	if (proc_run(&mk, err) < 0)
@@ -234,10 +243,17 @@ int pipeline_image(char **out, struct pipeline *p, const char *arch, struct kper
 		kperror_set(err, KPERROR_INFRA, "cannot build the %s guest image: %s", arch, log.data);
 		goto out;
 	}
+	if (buf_write_file(&key, key_path.data) < 0) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot write '%s'", key_path.data);
+		goto out;
+	}
 	*out = buf_detach(&img, NULL);
 	ret = 0;
 out:
 	proc_release(&mk);
+	buf_release(&key_path);
+	buf_release(&key);
+	buf_release(&have);
 	buf_release(&img);
 	buf_release(&script);
 	buf_release(&init);

@@ -110,3 +110,24 @@ const char *util_duration(double seconds)
 		snprintf(out, sizeof(out), "%ldh%02ldm", s / 3600, (s / 60) % 60);
 	return out;
 }
+
+void util_hash(uint64_t *h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	for (size_t i = 0; i < len; i++) {
+		*h ^= p[i];
+		*h *= 0x100000001b3ULL;
+	}
+	*h ^= 0xff; /* separate the pieces */
+	*h *= 0x100000001b3ULL;
+}
+
+int util_hash_file(uint64_t *h, const char *path)
+{
+	struct buf b = BUF_INIT;
+	int e = buf_read_file(&b, path);
+	if (e == 0)
+		util_hash(h, b.data, b.len);
+	buf_release(&b);
+	return e;
+}

@@ -6,6 +6,7 @@
 #define KPIPE_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Monotonic clock in seconds. */
 double util_now(void);
@@ -18,6 +19,14 @@ int util_exists(const char *path);
 int util_copy_file(const char *from, const char *to);
 /* Turn 's' into something safe in a file or branch name ("[a-z0-9._-]"). */
 char *util_slug(const char *s, size_t max_len);
+/*
+ * Content keys: FNV-1a over 'data' into *h (start from UTIL_HASH_INIT),
+ * each piece closed by a separator so "ab"+"c" differs from "a"+"bc".
+ * util_hash_file() adds a file's contents: 0, or -errno if unreadable.
+ */
+#define UTIL_HASH_INIT 0xcbf29ce484222325ULL
+void util_hash(uint64_t *h, const void *data, size_t len);
+int util_hash_file(uint64_t *h, const char *path);
 /* "1m05s" style duration; returns a static buffer (not thread safe). */
 const char *util_duration(double seconds);
 

@@ -218,11 +218,9 @@ static void mixed_exclusive(int in_cgroup)
 static double time_pageout(const char *knob, const char *mode)
 {
 	size_t n = (size_t)PERF_MIB << 20;
-	if (sysfs_swap(knob, mode, (char[64]){ 0 }, 64))
+	char *p = map_touched_with_mthp(PERF_MIB, FOLIO_KB * 1024, knob, mode);
+	if (!p)
 		return -1;
-	char *p = map_aligned(n, FOLIO_KB * 1024, 0);
-	for (size_t i = 0; i < n; i += page_size)
-		*(volatile uint64_t *)(p + i) = pattern(i / page_size, 0);
 	double t0 = seconds_now();
 	int r = madvise(p, n, MADV_PAGEOUT);
 	double ms = (seconds_now() - t0) * 1000;

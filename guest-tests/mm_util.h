@@ -390,6 +390,23 @@ static inline void mthp_restore(struct mthp_knob *k)
 }
 
 /*
+ * For a "# perf:" figure: 'mib' MiB of private anonymous memory at an
+ * address aligned to 'align', every page written once, with the mTHP
+ * knob 'knob' set to 'mode' first ("always": large folios, "never": 4K
+ * pages); NULL if the knob cannot be set.  The caller munmap()s it.
+ */
+static inline char *map_touched_with_mthp(size_t mib, size_t align, const char *knob, const char *mode)
+{
+	size_t n = mib << 20;
+	if (sysfs_swap(knob, mode, (char[64]){ 0 }, 64))
+		return NULL;
+	char *p = map_aligned(n, align, 0);
+	for (size_t i = 0; i < n; i += page_size)
+		*(volatile uint64_t *)(p + i) = i;
+	return p;
+}
+
+/*
  * fork() so that the child shares only the first half of each of the
  * 'folios' folios at 'p' (the second halves are MADV_DONTFORK while it
  * forks), then merge the VMAs back (MADV_DOFORK): the parent maps every

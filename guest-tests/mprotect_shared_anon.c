@@ -156,11 +156,9 @@ static void exclusive(void)
 static double time_mprotect_rw(const char *knob, const char *mode)
 {
 	size_t n = (size_t)PERF_MIB << 20;
-	if (sysfs_swap(knob, mode, (char[64]){ 0 }, 64))
+	char *p = map_touched_with_mthp(PERF_MIB, FOLIO_KB * 1024, knob, mode);
+	if (!p)
 		return -1;
-	char *p = map_aligned(n, FOLIO_KB * 1024, 0);
-	for (size_t i = 0; i < n; i += page_size)
-		*(volatile uint64_t *)(p + i) = i;
 	if (mprotect(p, n, PROT_READ)) {
 		munmap(p, n);
 		return -1;

@@ -46,6 +46,8 @@ int main(void)
 	ktap_finished();
 }
 C
+# an init that differs from the cached image's: the image must be rebuilt
+sed -i 's|^dropbear |say "init from the test data dir"; dropbear |' "$data/images/init"
 printf '[paths]\nresults = %s/results\n[test]\ntimeout = 8\nretries = 2\n' "$WORK" > "$WORK/tests.ini"
 expect_exit 1 "a flaky test and a hanging test" -- env KPIPE_DATA_DIR="$data" $KPIPE -c "$WORK/tests.ini" test base
 expect_match "^aa_flaky +flaky" "the flaky test is reported as flaky"
@@ -53,6 +55,8 @@ expect_match "aa_flaky is flaky: failed 1 of 2 runs" "how often it failed is sai
 expect_match "^ab_hangs +TIMEOUT" "the hanging test times out"
 expect_match "splat: guest hang: ab_hangs did not finish" "the hang is a finding"
 expect_match "^uffd_wp_zap_shmem +pass" "the tests after the hang still run"
+grep -q "kpipe-init: init from the test data dir" "$WORK"/results/latest/base-x86_64/console.log &&
+	pass "a changed init rebuilds the guest image" || failed "the guest booted an image built from another init"
 no_kpipe_domains
 
 # A test that takes the guest down: the tests it leaves are listed as not run.
@@ -77,4 +81,14 @@ expect_match "^uffd_wp_zap_shmem +not run" "so is the next"
 expect_match "^base/x86_64: 2 tests not run: the guest died during ac_powers_off" "how many and why is said"
 OUT=$(cat "$WORK"/results/latest/summary.tsv)
 expect_match "^test	base	x86_64	mm_stress	not-run	" "summary.tsv records them as not-run"
+no_kpipe_domains
+
+# back to kpipe's own init: the image built from the test's (newer) one is not reused
+printf '[paths]\nresults = %s/results\n[test]\ntests = uffd_wp_zap_shmem\n' "$WORK" > "$WORK/own.ini"
+expect_exit 0 "kpipe test with kpipe's own init" -- $KPIPE -c "$WORK/own.ini" test base
+if grep -q "init from the test data dir" "$WORK"/results/latest/base-x86_64/console.log; then
+	failed "an image built from another init was reused"
+else
+	pass "the image matches kpipe's own init again"
+fi
 no_kpipe_domains

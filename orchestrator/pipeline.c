@@ -416,11 +416,8 @@ static int stage_selftests(struct strvec *out, struct booted *b, struct pipeline
 		}
 		strvec_push(out, dest.data);
 	}
-	for (size_t i = 0; i < unbuilt.nr; i++) {
-		const char *tab = strchr(unbuilt.v[i], '\t');
-		strvec_pushf(&b->unbuilt, "%s%.*s\tdoes not build statically for %s: %s", SELFTESTS_NAME_PREFIX,
-			     (int)(tab - unbuilt.v[i]), unbuilt.v[i], c->arch, tab + 1);
-	}
+	for (size_t i = 0; i < unbuilt.nr; i++)
+		strvec_push(&b->unbuilt, unbuilt.v[i]);
 	buf_reset(&note);
 	buf_addf(&note, "mm selftests: %zu %s:", picked.nr, touched ? "the revision touches" : "picked");
 	for (size_t i = 0; i < picked.nr && i < 8; i++)

@@ -187,7 +187,8 @@ int selftests_build(struct strvec *built, struct strvec *unbuilt, const struct s
 			continue;
 		}
 		char *why = selftests_build_error(output.data, names->v[i]);
-		strvec_pushf(unbuilt, "%s\t%s", names->v[i], why);
+		strvec_pushf(unbuilt, "%s%s\tdoes not build statically for %s: %s", SELFTESTS_NAME_PREFIX,
+			     names->v[i], o->arch->name, why);
 		free(why);
 	}
 	ret = 0;

@@ -50,9 +50,10 @@ int selftests_programs(struct strvec *out, const struct selftests_build_opts *o,
 /*
  * Build 'names' statically (LDFLAGS=-static, CROSS_COMPILE for a foreign
  * arch, against o->khdr) into o->outdir.  Pushes the paths of the built
- * programs onto 'built' and, for each that did not build, "NAME\tREASON"
- * onto 'unbuilt' (the first compiler error, e.g. a header of a library
- * that has no static build here).  Returns 0, or -1 if make could not
+ * programs onto 'built' and, for each that did not build,
+ * "selftest-mm-NAME\tdoes not build statically for ARCH: ERROR" onto
+ * 'unbuilt' (the first compiler error, e.g. a header of a library that
+ * has no static build here), as struct booted's 'unbuilt' takes it.  Returns 0, or -1 if make could not
  * run at all.
  */
 int selftests_build(struct strvec *built, struct strvec *unbuilt, const struct selftests_build_opts *o,

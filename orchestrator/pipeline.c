@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -307,11 +308,49 @@ static void boot_failure_detail(struct cell *c, const char *console, const char 
 	buf_release(&text);
 }
 
+/*
+ * Remove the guest directories that killed runs (SIGKILL, a lost machine)
+ * left in <cache>/vm: named kpipe-PID-..., their PID no longer alive.  A
+ * guest of a live kpipe (`kpipe boot` holding one up) is left alone.
+ */
+static void remove_stale_vmdirs(struct pipeline *p, struct cell *c)
+{
+	struct buf dir = BUF_INIT, path = BUF_INIT;
+	buf_addf(&dir, "%s/vm", p->cfg->cache_dir);
+	DIR *d = opendir(dir.data);
+	size_t removed = 0;
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		char *end;
+		if (strncmp(de->d_name, "kpipe-", 6))
+			continue;
+		long pid = strtol(de->d_name + 6, &end, 10);
+		if (end == de->d_name + 6 || *end != '-' || pid <= 0 || pid == (long)getpid() ||
+		    !kill((pid_t)pid, 0) || errno != ESRCH)
+			continue;
+		buf_reset(&path);
+		buf_addf(&path, "%s/%s", dir.data, de->d_name);
+		if (!util_rm_rf(path.data))
+			removed++;
+	}
+	if (d)
+		closedir(d);
+	if (removed) {
+		buf_reset(&path);
+		buf_addf(&path, "removed %zu guest director%s in %s left by kpipe runs that were killed", removed,
+			 removed == 1 ? "y" : "ies", dir.data);
+		ui_note(p, c, path.data);
+	}
+	buf_release(&dir);
+	buf_release(&path);
+}
+
 int pipeline_stage_kernel(struct booted *b, struct pipeline *p, struct cell *c, const char *kernel,
 			  struct kperror *err)
 {
 	struct buf path = BUF_INIT;
 	int ret = -1;
+	remove_stale_vmdirs(p, c);
 	buf_addf(&path, "%s/vm/kpipe-%s-%s-%s", p->cfg->cache_dir, p->run_id, c->revision, c->arch);
 	util_rm_rf(path.data);
 	int e = util_mkdir_p(path.data, 0755);

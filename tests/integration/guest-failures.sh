@@ -85,7 +85,37 @@ no_kpipe_domains
 
 # back to kpipe's own init: the image built from the test's (newer) one is not reused
 printf '[paths]\nresults = %s/results\n[test]\ntests = uffd_wp_zap_shmem\n' "$WORK" > "$WORK/own.ini"
+
+# kill -9 while the guest boots: libvirt destroys the guest (autodestroy),
+# its directory stays in the cache until the next run removes it
+$KPIPE -c "$WORK/own.ini" test base > "$WORK/killed.log" 2>&1 &
+killed=$!
+for _ in $(seq 1 1500); do
+	grep -q "boot: started" "$WORK/killed.log" && break
+	sleep 0.2
+done
+sleep 2
+kill -9 "$killed"
+wait "$killed" 2>/dev/null
+stale=$(ls -d /var/cache/kpipe/vm/kpipe-"$killed"-* 2>/dev/null | wc -l)
+[ "$stale" -eq 1 ] && pass "a run killed with SIGKILL while booting left its guest directory" ||
+	failed "$stale guest directories of the killed run (pid $killed), wanted 1: $(tail -3 "$WORK/killed.log")"
+for _ in $(seq 1 50); do
+	virsh -c qemu:///system list --name 2>/dev/null | grep -q "^kpipe-$killed-" || break
+	sleep 0.2
+done
+no_kpipe_domains "$killed-"
+# a directory named for a live process (this shell) is not touched
+mkdir -p /var/cache/kpipe/vm/kpipe-$$-1-base-x86_64
+
 expect_exit 0 "kpipe test with kpipe's own init" -- $KPIPE -c "$WORK/own.ini" test base
+expect_match "removed 1 guest directory in /var/cache/kpipe/vm left by kpipe runs that were killed" \
+	"the next run says it removed the killed run's guest directory"
+[ -z "$(ls -d /var/cache/kpipe/vm/kpipe-"$killed"-* 2>/dev/null)" ] && pass "and it is gone" ||
+	failed "the killed run's guest directory is still there"
+[ -d /var/cache/kpipe/vm/kpipe-$$-1-base-x86_64 ] && pass "a live process's guest directory is kept" ||
+	failed "a guest directory of a live process was removed"
+rmdir /var/cache/kpipe/vm/kpipe-$$-1-base-x86_64
 if grep -q "init from the test data dir" "$WORK"/results/latest/base-x86_64/console.log; then
 	failed "an image built from another init was reused"
 else

@@ -17,6 +17,23 @@ const char *ktap_status_name(enum ktap_status s)
 	return "?";
 }
 
+static void push_case(struct ktap *k, struct ktap_case c)
+{
+	k->cases = realloc(k->cases, (k->nr + 1) * sizeof(*k->cases));
+	k->cases[k->nr++] = c;
+	switch (c.status) {
+	case KTAP_PASS: case KTAP_XFAIL: k->passed++; break;
+	case KTAP_FAIL: k->failed++; break;
+	case KTAP_SKIP: k->skipped++; break;
+	}
+}
+
+void ktap_add_case(struct ktap *k, enum ktap_status status, const char *name)
+{
+	struct ktap_case c = { (unsigned)k->nr + 1, status, strdup(name), NULL };
+	push_case(k, c);
+}
+
 static void parse_result(struct ktap *k, const char *line, int ok)
 {
 	const char *p = line + (ok ? 2 : 6);
@@ -52,13 +69,7 @@ static void parse_result(struct ktap *k, const char *line, int ok)
 			d++;
 		c.directive = strdup(d);
 	}
-	k->cases = realloc(k->cases, (k->nr + 1) * sizeof(*k->cases));
-	k->cases[k->nr++] = c;
-	switch (c.status) {
-	case KTAP_PASS: case KTAP_XFAIL: k->passed++; break;
-	case KTAP_FAIL: k->failed++; break;
-	case KTAP_SKIP: k->skipped++; break;
-	}
+	push_case(k, c);
 }
 
 void ktap_add_metric(struct ktap *k, const char *name, double value, const char *unit)

@@ -42,6 +42,9 @@ struct ktap {
 
 #define KTAP_INIT { 0, -1, NULL, 0, 0, 0, 0, NULL, 0 }
 
+/* Add a result line as if parsed: case number nr+1, 'name' copied, no directive. */
+void ktap_add_case(struct ktap *k, enum ktap_status status, const char *name);
+
 /* Add (or replace) metric 'name'; the strings are copied. */
 void ktap_add_metric(struct ktap *k, const char *name, double value, const char *unit);
 

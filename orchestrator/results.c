@@ -123,6 +123,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 		buf_addf(b, ", \"exit_code\": %d, \"seconds\": %.2f, \"preexisting\": %s, \"runs\": %d, \"failed_runs\": %d, ",
 			 t->exit_code, t->seconds, t->preexisting ? "true" : "false", t->runs, t->failures);
 		json_str(b, "reason", t->reason);
+		buf_adds(b, ", ");
+		json_str(b, "new_cases", t->new_cases);
 		buf_adds(b, ", \"cases\": [");
 		for (size_t k = 0; k < t->ktap.nr; k++) {
 			buf_adds(b, k ? ", {" : "{");
@@ -235,6 +237,20 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 			tsv_field(&tsv, secs);
 			tsv_field(&tsv, c->tests[t].reason ? c->tests[t].reason : "");
 			buf_addch(&tsv, '\n');
+		}
+		/* the failing KTAP cases, so a cached baseline compares case by case */
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			const struct ktap *k = &c->tests[t].ktap;
+			for (size_t i = 0; i < k->nr; i++) {
+				if (k->cases[i].status != KTAP_FAIL)
+					continue;
+				buf_adds(&tsv, "case");
+				tsv_field(&tsv, c->revision);
+				tsv_field(&tsv, c->arch);
+				tsv_field(&tsv, c->tests[t].name);
+				tsv_field(&tsv, k->cases[i].name);
+				buf_addch(&tsv, '\n');
+			}
 		}
 		for (size_t t = 0; t < c->nr_tests; t++) {
 			for (size_t k = 0; k < c->tests[t].ktap.nr_metrics; k++) {
@@ -378,6 +394,10 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;
+			} else if (!strcmp(f[0], "case") && nf >= 5 && c) {
+				struct test_result *t = (struct test_result *)find_test(c, f[3]);
+				if (t)
+					ktap_add_case(&t->ktap, KTAP_FAIL, f[4]);
 			} else if (!strcmp(f[0], "perf") && nf >= 6 && c) {
 				struct test_result *t = (struct test_result *)find_test(c, f[3]);
 				if (t)
@@ -499,6 +519,25 @@ static int has_splat(const struct cell *c, const char *title)
 	return 0;
 }
 
+static int case_fails(const struct test_result *r, const char *name)
+{
+	for (size_t i = 0; i < r->ktap.nr; i++)
+		if (r->ktap.cases[i].status == KTAP_FAIL && !strcmp(r->ktap.cases[i].name, name))
+			return 1;
+	return 0;
+}
+
+/* Append the KTAP cases failing in 'r' but not in 'other' as "'A', 'B'". */
+static void cases_failing_only_in(struct buf *out, const struct test_result *r,
+				  const struct test_result *other)
+{
+	for (size_t i = 0; i < r->ktap.nr; i++) {
+		const char *name = r->ktap.cases[i].name;
+		if (r->ktap.cases[i].status == KTAP_FAIL && !case_fails(other, name))
+			buf_addf(out, "%s'%s'", out->len ? ", " : "", name);
+	}
+}
+
 static int cell_broken(const struct cell *c)
 {
 	return c->verdict == CELL_BUILD_FAILED || c->verdict == CELL_BOOT_FAILED;
@@ -520,6 +559,18 @@ void results_compare(struct cell *cells, size_t n)
 			struct test_result *r = &c->tests[t];
 			const struct test_result *b = base ? find_test(base, r->name) : NULL;
 			r->preexisting = results_test_failed(r) && b && results_test_failed(b);
+			free(r->new_cases);
+			r->new_cases = NULL;
+			if (r->preexisting && b->ktap.failed) {
+				/* the same test failing, but in cases the baseline passes: new */
+				struct buf only = BUF_INIT;
+				cases_failing_only_in(&only, r, b);
+				if (only.len) {
+					r->preexisting = 0;
+					r->new_cases = buf_detach(&only, NULL);
+				}
+				buf_release(&only);
+			}
 			if (results_test_failed(r) && !r->preexisting)
 				c->regressions++;
 		}
@@ -573,6 +624,21 @@ void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 				strvec_pushf(out, "%s %s: fixed: %s", c->revision, c->arch, r->name);
 			else if (!results_test_failed(p) && results_test_failed(r))
 				strvec_pushf(out, "%s %s: new failure: %s", c->revision, c->arch, r->name);
+			else if (results_test_failed(p) && p->ktap.failed && r->ktap.failed) {
+				/* failing in both, but not the same KTAP cases */
+				struct buf now = BUF_INIT, gone = BUF_INIT;
+				cases_failing_only_in(&now, r, p);
+				cases_failing_only_in(&gone, p, r);
+				if (now.len && gone.len)
+					strvec_pushf(out, "%s %s: %s fails differently: now %s; no longer %s",
+						     c->revision, c->arch, r->name, now.data, gone.data);
+				else if (now.len || gone.len)
+					strvec_pushf(out, "%s %s: %s fails differently: %s %s", c->revision, c->arch,
+						     r->name, now.len ? "now also" : "no longer",
+						     now.len ? now.data : gone.data);
+				buf_release(&now);
+				buf_release(&gone);
+			}
 		}
 		for (size_t s = 0; s < c->splats.nr; s++)
 			strvec_pushf(out, "%s %s: %s: %s", c->revision, c->arch,
@@ -611,6 +677,7 @@ void results_cell_release(struct cell *c)
 	for (size_t i = 0; i < c->nr_tests; i++) {
 		free(c->tests[i].name);
 		free(c->tests[i].reason);
+		free(c->tests[i].new_cases);
 		ktap_release(&c->tests[i].ktap);
 	}
 	free(c->tests);

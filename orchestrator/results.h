@@ -31,7 +31,8 @@ struct test_result {
 	double seconds;
 	char *reason;     /* skip reason or what failed (owned, may be NULL) */
 	struct ktap ktap;
-	int preexisting;  /* fails on the baseline too (set by results_compare) */
+	int preexisting;  /* fails on the baseline too, no KTAP case failing only here (results_compare) */
+	char *new_cases;  /* fails on the baseline too, but these cases only here: "A; B" (results_compare, owned) */
 	int runs;         /* how often it ran (reruns after a failure) */
 	int failures;     /* how many of those runs failed */
 };
@@ -111,14 +112,18 @@ int results_test_failed(const struct test_result *t);
 /*
  * Compare every cell with its baseline cell (same arch, revision named by
  * cell->baseline): mark tests and splats the baseline has too as
- * pre-existing and count the rest in cell->regressions.  A cell with no
- * baseline counts every failure.
+ * pre-existing and count the rest in cell->regressions.  A test that
+ * fails on the baseline too is pre-existing only if none of its failing
+ * KTAP cases passes (or is missing) there; otherwise those cases are in
+ * its new_cases.  A cell with no baseline counts every failure.
  */
 void results_compare(struct cell *cells, size_t n);
 /*
  * What changed from one revision to the next on the same arch, one line
  * each ("v2 x86_64: fixed: uffd_wp_zap_shmem", "new splat", "splat still
- * present", "splat gone"), appended to 'out'.
+ * present", "splat gone"; a test failing in both that fails other KTAP
+ * cases: "v3 x86_64: uffd_rwp fails differently: now 'A', 'B'; no longer
+ * 'C'"), appended to 'out'.
  */
 void results_changes(struct strvec *out, const struct cell *cells, size_t n);
 

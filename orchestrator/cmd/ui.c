@@ -198,9 +198,12 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 			if (!results_test_failed(r))
 				continue;
 			failing++;
-			fprintf(f, "%s/%s: %s: %s%s%s%s\n", c->revision, c->arch, r->name,
+			fprintf(f, "%s/%s: %s: %s%s%s%s", c->revision, c->arch, r->name,
 			       results_test_verdict_name(r->verdict), r->reason ? ": " : "",
 			       r->reason ? r->reason : "", r->preexisting ? " (also on the base)" : "");
+			if (r->new_cases)
+				fprintf(f, " (fails on the base too, but not %s)", r->new_cases);
+			fputc('\n', f);
 		}
 		for (size_t k = 0; k < c->nr_patch_builds; k++) {
 			const struct patch_build *pb = &c->patch_builds[k];

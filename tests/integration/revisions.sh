@@ -18,6 +18,21 @@ int main(void)
 	ktap_finished();
 }
 C
+# fails on every kernel too, and in one more case where uffd_wp_zap_shmem
+# fails (v1): a regression although the base fails the test (named last,
+# it runs after uffd_wp_zap_shmem is in the guest)
+cat > "$data/guest-tests/zz_fails_differently.c" <<'C'
+#include <stdlib.h>
+#include "ktap.h"
+int main(void)
+{
+	ktap_print_header();
+	ktap_set_plan(2);
+	ktap_test_result(0, "a failure every kernel has");
+	ktap_test_result(system("/kpipe/uffd_wp_zap_shmem >/dev/null 2>&1") == 0, "uffd_wp_zap_shmem passes");
+	ktap_finished();
+}
+C
 printf '[paths]\nresults = %s/results\n[build]\narches = x86_64\n' "$WORK" > "$WORK/cfg.ini"
 export KPIPE_DATA_DIR="$data"
 
@@ -27,6 +42,10 @@ run_out=$OUT
 expect_match "^always_fails +fail +fail \(base\) +fail \(base\) +fail \(base\)" "the always-failing test is pre-existing in every revision"
 expect_match "^uffd_wp_zap_shmem +pass +FAIL +pass +pass" "uffd_wp_zap_shmem: base pass, v1 FAIL, v2 and v3 pass"
 expect_match "^verdict +fail +FAIL +pre-existing +pre-existing" "only v1 is a regression"
+expect_match "^zz_fails_differently +fail +FAIL +fail \(base\) +fail \(base\)" \
+	"a test the base fails too is v1's regression when v1 fails another case of it"
+expect_match "v2 x86_64: zz_fails_differently fails differently: no longer 'uffd_wp_zap_shmem passes'" \
+	"the change list says which case v2 no longer fails"
 expect_match "v2 x86_64: fixed: uffd_wp_zap_shmem" "the change list says v2 fixed it"
 expect_match "v2 x86_64: splat gone: WARNING in zap_install_uffd_wp_if_needed" "the change list says v2's splat is gone"
 expect_match "^time per revision: .*v3 [0-9.]+s" "the time of each revision is shown"
@@ -45,6 +64,8 @@ no_kpipe_domains
 OUT=$run_out
 expect_match "^v1/x86_64: uffd_wp_zap_shmem: fail: not ok: shmem: all pages" "v1's regression is named"
 expect_match "^v2/x86_64: always_fails: fail: not ok: a failure every kernel has \(also on the base\)$" "v2's failure is marked as the base's"
+expect_match "^v1/x86_64: zz_fails_differently: fail: .*\(fails on the base too, but not 'uffd_wp_zap_shmem passes'\)$" \
+	"v1's new failing case is named"
 
 # the same revisions as commits already in the tree: nothing is applied
 expect_exit 0 "kpipe apply v1 v2 v3 as branches" -- $KPIPE -c "$WORK/cfg.ini" apply $S/v1.mbox $S/v2.mbox $S/v3.mbox

@@ -396,7 +396,75 @@ TEST(perf_changes_against_the_previous_revision_and_the_base)
 		results_cell_release(&c[i]);
 }
 
+/* Test 't' of cell 'c' failing exactly the KTAP cases named in 'names' (NULL-terminated). */
+static void fail_cases(struct cell *c, const char *const *names)
+{
+	for (; *names; names++)
+		ktap_add_case(&c->tests[0].ktap, KTAP_FAIL, *names);
+}
+
+TEST(failures_compared_case_by_case)
+{
+	struct cell c[4];
+	fill_cell(&c[0], "base", "t", TEST_FAIL, NULL);
+	fill_cell(&c[1], "v1", "t", TEST_FAIL, NULL);
+	fill_cell(&c[2], "v2", "t", TEST_FAIL, NULL);
+	fill_cell(&c[3], "v3", "t", TEST_FAIL, NULL);
+	for (int i = 1; i < 4; i++)
+		c[i].baseline = strdup("base");
+	ktap_add_case(&c[0].tests[0].ktap, KTAP_PASS, "B");
+	fail_cases(&c[0], (const char *const[]){ "A", NULL });
+	fail_cases(&c[1], (const char *const[]){ "A", NULL });
+	fail_cases(&c[2], (const char *const[]){ "A", "B", NULL });
+	fail_cases(&c[3], (const char *const[]){ "B", "C", NULL });
+	results_compare(c, 4);
+	/* the base fails A too: nothing new */
+	CHECK(c[1].tests[0].preexisting && !c[1].tests[0].new_cases && c[1].regressions == 0);
+	/* B passes on the base: a regression although the test fails there too */
+	CHECK(!c[2].tests[0].preexisting && c[2].regressions == 1);
+	CHECK_STR(c[2].tests[0].new_cases ? c[2].tests[0].new_cases : "", "'B'");
+	CHECK_STR(c[3].tests[0].new_cases ? c[3].tests[0].new_cases : "", "'B', 'C'");
+
+	struct strvec out = STRVEC_INIT;
+	results_changes(&out, c, 4);
+	CHECK(out.nr == 2);
+	if (out.nr == 2) {
+		CHECK_STR(out.v[0], "v2 x86_64: t fails differently: now also 'B'");
+		CHECK_STR(out.v[1], "v3 x86_64: t fails differently: now 'C'; no longer 'A'");
+	}
+	strvec_clear(&out);
+
+	/* the failing cases are kept in summary.tsv: a cached baseline compares the same */
+	char dir[] = "/tmp/kpipe-cases-XXXXXX";
+	struct kperror err = KPERROR_INIT;
+	struct cell *back = NULL;
+	size_t nback = 0;
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(results_write_summary(dir, "s", c, 4, &err) == 0);
+	CHECK(results_load_summary(&back, &nback, NULL, dir, &err) == 0);
+	CHECK(nback == 4);
+	if (nback == 4) {
+		CHECK(back[2].tests[0].ktap.failed == 2 && back[0].tests[0].ktap.failed == 1);
+		results_compare(back, nback);
+		CHECK(back[1].tests[0].preexisting && !back[2].tests[0].preexisting);
+	}
+	for (size_t i = 0; i < nback; i++)
+		results_cell_release(&back[i]);
+	free(back);
+	util_rm_rf(dir);
+	kperror_release(&err);
+
+	/* a baseline without case lines (an older cache): the test as a whole decides */
+	ktap_release(&c[0].tests[0].ktap);
+	c[0].tests[0].ktap.planned = -1;
+	results_compare(c, 4);
+	CHECK(c[2].tests[0].preexisting && !c[2].tests[0].new_cases);
+	for (int i = 0; i < 4; i++)
+		results_cell_release(&c[i]);
+}
+
 const struct unit_test results_tests[] = {
+	{ "results: failures compared case by case", failures_compared_case_by_case },
 	{ "results: summary round trip", results_summary_round_trip },
 	{ "results: perf figures compared and kept", perf_changes_against_the_previous_revision_and_the_base },
 	{ "history: round trip and changes", history_round_trip_and_changes },

@@ -346,6 +346,28 @@ TEST(changes_between_revisions)
 		results_cell_release(&c[i]);
 }
 
+/* The cells as results_load_summary() reads back what results_write_summary() wrote. */
+static struct cell *summary_written_and_read(const struct cell *c, size_t n, size_t *nback)
+{
+	char dir[] = "/tmp/kpipe-summary-XXXXXX";
+	struct kperror err = KPERROR_INIT;
+	struct cell *back = NULL;
+	*nback = 0;
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(results_write_summary(dir, "s", c, n, &err) == 0);
+	CHECK(results_load_summary(&back, nback, NULL, dir, &err) == 0);
+	util_rm_rf(dir);
+	kperror_release(&err);
+	return back;
+}
+
+static void cells_release(struct cell *cells, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		results_cell_release(&cells[i]);
+	free(cells);
+}
+
 TEST(perf_changes_against_the_previous_revision_and_the_base)
 {
 	struct cell c[3];
@@ -372,26 +394,15 @@ TEST(perf_changes_against_the_previous_revision_and_the_base)
 	strvec_clear(&out);
 
 	/* kept in summary.tsv and read back */
-	char dir[] = "/tmp/kpipe-perf-XXXXXX";
-	struct kperror err = KPERROR_INIT;
-	struct cell *back = NULL;
 	size_t nback = 0;
-	char *title = NULL;
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK(results_write_summary(dir, "s", c, 3, &err) == 0);
-	CHECK(results_load_summary(&back, &nback, &title, dir, &err) == 0);
+	struct cell *back = summary_written_and_read(c, 3, &nback);
 	CHECK(nback == 3 && back[2].nr_tests == 1 && back[2].tests[0].ktap.nr_metrics == 2);
 	if (nback == 3 && back[2].nr_tests == 1 && back[2].tests[0].ktap.nr_metrics == 2) {
 		CHECK_STR(back[2].tests[0].ktap.metrics[0].name, "pageout");
 		CHECK(back[2].tests[0].ktap.metrics[0].value == 450);
 		CHECK_STR(back[2].tests[0].ktap.metrics[0].unit, "ms");
 	}
-	for (size_t i = 0; i < nback; i++)
-		results_cell_release(&back[i]);
-	free(back);
-	free(title);
-	util_rm_rf(dir);
-	kperror_release(&err);
+	cells_release(back, nback);
 	for (int i = 0; i < 3; i++)
 		results_cell_release(&c[i]);
 }
@@ -435,24 +446,15 @@ TEST(failures_compared_case_by_case)
 	strvec_clear(&out);
 
 	/* the failing cases are kept in summary.tsv: a cached baseline compares the same */
-	char dir[] = "/tmp/kpipe-cases-XXXXXX";
-	struct kperror err = KPERROR_INIT;
-	struct cell *back = NULL;
 	size_t nback = 0;
-	CHECK(mkdtemp(dir) != NULL);
-	CHECK(results_write_summary(dir, "s", c, 4, &err) == 0);
-	CHECK(results_load_summary(&back, &nback, NULL, dir, &err) == 0);
+	struct cell *back = summary_written_and_read(c, 4, &nback);
 	CHECK(nback == 4);
 	if (nback == 4) {
 		CHECK(back[2].tests[0].ktap.failed == 2 && back[0].tests[0].ktap.failed == 1);
 		results_compare(back, nback);
 		CHECK(back[1].tests[0].preexisting && !back[2].tests[0].preexisting);
 	}
-	for (size_t i = 0; i < nback; i++)
-		results_cell_release(&back[i]);
-	free(back);
-	util_rm_rf(dir);
-	kperror_release(&err);
+	cells_release(back, nback);
 
 	/* a baseline without case lines (an older cache): the test as a whole decides */
 	ktap_release(&c[0].tests[0].ktap);

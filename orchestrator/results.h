@@ -32,7 +32,7 @@ struct test_result {
 	char *reason;     /* skip reason or what failed (owned, may be NULL) */
 	struct ktap ktap;
 	int preexisting;  /* fails on the baseline too, no KTAP case failing only here (results_compare) */
-	char *new_cases;  /* fails on the baseline too, but these cases only here: "A; B" (results_compare, owned) */
+	char *new_cases;  /* fails on the baseline too, but these cases only here: "'A', 'B'" (results_compare, owned) */
 	int runs;         /* how often it ran (reruns after a failure) */
 	int failures;     /* how many of those runs failed */
 };

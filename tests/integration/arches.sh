@@ -26,7 +26,8 @@ fi
 boot_log="$WORK/boot.log"
 $KPIPE -c "$WORK/cfg.ini" boot base > "$boot_log" 2>&1 &
 boot_pid=$!
-for _ in $(seq 1 600); do
+# on a fresh machine this is the first kernel build (~10 min): wait while kpipe works
+for _ in $(seq 1 3600); do
 	grep -q "^The guest is up" "$boot_log" && break
 	kill -0 $boot_pid 2>/dev/null || break
 	sleep 1

@@ -255,6 +255,11 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 			if (r->reason) {
 				buf_adds(b, " title=\"");
 				buf_add_xml_escaped(b, r->reason);
+				if (r->new_cases) {
+					buf_adds(b, " (fails on the base too, but not ");
+					buf_add_xml_escaped(b, r->new_cases);
+					buf_addch(b, ')');
+				}
 				buf_addch(b, '"');
 			}
 			buf_adds(b, "><a href=\"");
@@ -294,7 +299,20 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 			buf_adds(b, "</li>\n");
 		}
 	}
-	buf_adds(b, "</ul>\n<h2>Kernel splats</h2>\n");
+	buf_adds(b, "</ul>\n");
+	struct strvec changes = STRVEC_INIT;
+	results_changes(&changes, cells, n);
+	if (changes.nr) {
+		buf_adds(b, "<h2>Changes between revisions</h2>\n<ul>\n");
+		for (size_t i = 0; i < changes.nr; i++) {
+			buf_adds(b, "<li>");
+			buf_add_xml_escaped(b, changes.v[i]);
+			buf_adds(b, "</li>\n");
+		}
+		buf_adds(b, "</ul>\n");
+	}
+	strvec_clear(&changes);
+	buf_adds(b, "<h2>Kernel splats</h2>\n");
 	int any = 0;
 	for (size_t i = 0; i < n; i++) {
 		for (size_t k = 0; k < cells[i].splats.nr; k++) {

@@ -444,6 +444,13 @@ TEST(failures_compared_case_by_case)
 		CHECK_STR(out.v[1], "v3 x86_64: t fails differently: now 'C'; no longer 'A'");
 	}
 	strvec_clear(&out);
+	/* report.html says the same */
+	struct buf html = BUF_INIT;
+	report_html(&html, "s", c, 4);
+	CHECK_CONTAINS(html.data, "<h2>Changes between revisions</h2>");
+	CHECK_CONTAINS(html.data, "<li>v2 x86_64: t fails differently: now also &#39;B&#39;</li>");
+	CHECK_CONTAINS(html.data, " (fails on the base too, but not &#39;B&#39;)\"><a href=\"v2-x86_64/tests/t.out\">fail");
+	buf_release(&html);
 
 	/* the failing cases are kept in summary.tsv: a cached baseline compares the same */
 	size_t nback = 0;

@@ -1240,8 +1240,9 @@ out:
 	return ret;
 }
 
-int pipeline_bisect(struct pipeline *p, struct cell *c, const struct revision *rev,
-		    const git_oid *commits, const char *run_dir, struct kperror *err)
+int pipeline_bisect(struct pipeline *p, struct cell *c, const struct cell *baseline,
+		    const struct revision *rev, const git_oid *commits, const char *run_dir,
+		    struct kperror *err)
 {
 	struct strvec tests = STRVEC_INIT, splats = STRVEC_INIT;
 	struct buf msg = BUF_INIT;
@@ -1290,9 +1291,12 @@ int pipeline_bisect(struct pipeline *p, struct cell *c, const struct revision *r
 			goto out;
 		}
 		int bad = 0;
-		for (size_t t = 0; t < probe.nr_tests; t++)
-			if (results_test_failed(&probe.tests[t]) && strvec_contains(&tests, probe.tests[t].name))
+		for (size_t t = 0; t < probe.nr_tests; t++) {
+			const struct test_result *r = &probe.tests[t];
+			if (strvec_contains(&tests, r->name) &&
+			    results_test_regressed(r, baseline ? results_find_test(baseline, r->name) : NULL))
 				bad = 1;
+		}
 		for (size_t s = 0; s < probe.splats.nr; s++)
 			if (strvec_contains(&splats, probe.splats.v[s].title))
 				bad = 1;

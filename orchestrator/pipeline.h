@@ -121,11 +121,15 @@ int pipeline_build_each_patch(struct pipeline *p, struct cell *c, const git_oid 
  * the first patch at which they appear: binary search over commits[]
  * (commits[i] = patches 1..i+1 applied), building incrementally and
  * booting only the commits it needs, running only the tests that failed
- * (all of them when a splat is among the regressions).  Sets
- * c->first_bad.  Probe results go to <run_dir>/<rev>-bisect-<N>-<arch>/.
+ * (all of them when a splat is among the regressions).  A probe is bad
+ * when one of those tests regresses against 'baseline' (c's baseline
+ * cell, or NULL) as results_test_regressed() says, or has one of those
+ * splats.  Sets c->first_bad.  Probe results go to
+ * <run_dir>/<rev>-bisect-<N>-<arch>/.
  */
-int pipeline_bisect(struct pipeline *p, struct cell *c, const struct revision *rev,
-		    const git_oid *commits, const char *run_dir, struct kperror *err);
+int pipeline_bisect(struct pipeline *p, struct cell *c, const struct cell *baseline,
+		    const struct revision *rev, const git_oid *commits, const char *run_dir,
+		    struct kperror *err);
 /* All of it for one cell, then write c->dir/result.json. */
 int pipeline_run_cell(struct pipeline *p, struct cell *c, const git_oid *commit,
 		      struct kperror *err);

@@ -321,7 +321,6 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	return ret;
 }
 
-static const struct test_result *find_test(const struct cell *c, const char *name);
 
 static int verdict_from_name(const char *const *names, int n, const char *s)
 {
@@ -395,11 +394,11 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;
 			} else if (!strcmp(f[0], "case") && nf >= 5 && c) {
-				struct test_result *t = (struct test_result *)find_test(c, f[3]);
+				struct test_result *t = (struct test_result *)results_find_test(c, f[3]);
 				if (t)
 					ktap_add_case(&t->ktap, KTAP_FAIL, f[4]);
 			} else if (!strcmp(f[0], "perf") && nf >= 6 && c) {
-				struct test_result *t = (struct test_result *)find_test(c, f[3]);
+				struct test_result *t = (struct test_result *)results_find_test(c, f[3]);
 				if (t)
 					ktap_add_metric(&t->ktap, f[4], atof(f[5]), nf >= 7 ? f[6] : "");
 			} else if (!strcmp(f[0], "bisect") && nf >= 4 && c) {
@@ -486,7 +485,7 @@ int results_test_failed(const struct test_result *t)
 static void perf_changes(struct strvec *out, const struct cell *c, const struct cell *ref)
 {
 	for (size_t t = 0; t < c->nr_tests; t++) {
-		const struct test_result *r = &c->tests[t], *p = find_test(ref, r->name);
+		const struct test_result *r = &c->tests[t], *p = results_find_test(ref, r->name);
 		for (size_t k = 0; p && k < r->ktap.nr_metrics; k++) {
 			const struct ktap_metric *m = &r->ktap.metrics[k];
 			for (size_t j = 0; j < p->ktap.nr_metrics; j++) {
@@ -503,7 +502,7 @@ static void perf_changes(struct strvec *out, const struct cell *c, const struct 
 	}
 }
 
-static const struct test_result *find_test(const struct cell *c, const char *name)
+const struct test_result *results_find_test(const struct cell *c, const char *name)
 {
 	for (size_t i = 0; i < c->nr_tests; i++)
 		if (!strcmp(c->tests[i].name, name))
@@ -527,15 +526,23 @@ static int case_fails(const struct test_result *r, const char *name)
 	return 0;
 }
 
-/* Append the KTAP cases failing in 'r' but not in 'other' as "'A', 'B'". */
-static void cases_failing_only_in(struct buf *out, const struct test_result *r,
-				  const struct test_result *other)
+/*
+ * How many KTAP cases fail in 'r' but not in 'other'; appended to 'out'
+ * (unless NULL) as "'A', 'B'".
+ */
+static size_t cases_failing_only_in(struct buf *out, const struct test_result *r,
+				    const struct test_result *other)
 {
+	size_t n = 0;
 	for (size_t i = 0; i < r->ktap.nr; i++) {
 		const char *name = r->ktap.cases[i].name;
-		if (r->ktap.cases[i].status == KTAP_FAIL && !case_fails(other, name))
+		if (r->ktap.cases[i].status != KTAP_FAIL || case_fails(other, name))
+			continue;
+		if (out)
 			buf_addf(out, "%s'%s'", out->len ? ", " : "", name);
+		n++;
 	}
+	return n;
 }
 
 static int cell_broken(const struct cell *c)
@@ -543,33 +550,45 @@ static int cell_broken(const struct cell *c)
 	return c->verdict == CELL_BUILD_FAILED || c->verdict == CELL_BOOT_FAILED;
 }
 
+int results_test_regressed(const struct test_result *r, const struct test_result *base)
+{
+	if (!results_test_failed(r))
+		return 0;
+	if (!base || !results_test_failed(base))
+		return 1;
+	if (!base->ktap.failed)
+		return 0; /* which cases fail on the baseline is not known: the same failure */
+	return cases_failing_only_in(NULL, r, base) > 0;
+}
+
+const struct cell *results_baseline_of(const struct cell *cells, size_t n, size_t i)
+{
+	const struct cell *c = &cells[i], *base = NULL;
+	for (size_t k = 0; c->baseline && k < n; k++)
+		if (k != i && !strcmp(cells[k].revision, c->baseline) && !strcmp(cells[k].arch, c->arch))
+			base = &cells[k];
+	return base;
+}
+
 void results_compare(struct cell *cells, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct cell *c = &cells[i];
-		const struct cell *base = NULL;
-		for (size_t k = 0; c->baseline && k < n; k++)
-			if (k != i && !strcmp(cells[k].revision, c->baseline) &&
-			    !strcmp(cells[k].arch, c->arch))
-				base = &cells[k];
+		const struct cell *base = results_baseline_of(cells, n, i);
 		c->regressions = 0;
 		if (cell_broken(c) && !(base && base->verdict == c->verdict))
 			c->regressions++;
 		for (size_t t = 0; t < c->nr_tests; t++) {
 			struct test_result *r = &c->tests[t];
-			const struct test_result *b = base ? find_test(base, r->name) : NULL;
-			r->preexisting = results_test_failed(r) && b && results_test_failed(b);
+			const struct test_result *b = base ? results_find_test(base, r->name) : NULL;
+			r->preexisting = results_test_failed(r) && !results_test_regressed(r, b);
 			free(r->new_cases);
 			r->new_cases = NULL;
-			if (r->preexisting && b->ktap.failed) {
-				/* the same test failing, but in cases the baseline passes: new */
+			if (results_test_failed(r) && !r->preexisting && b && results_test_failed(b)) {
+				/* the same test failing, but in cases the baseline passes: name them */
 				struct buf only = BUF_INIT;
 				cases_failing_only_in(&only, r, b);
-				if (only.len) {
-					r->preexisting = 0;
-					r->new_cases = buf_detach(&only, NULL);
-				}
-				buf_release(&only);
+				r->new_cases = buf_detach(&only, NULL);
 			}
 			if (results_test_failed(r) && !r->preexisting)
 				c->regressions++;
@@ -616,7 +635,7 @@ void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 					     results_cell_verdict_name(prev->verdict), prev->revision);
 		}
 		for (size_t t = 0; t < c->nr_tests; t++) {
-			const struct test_result *r = &c->tests[t], *p = find_test(prev, r->name);
+			const struct test_result *r = &c->tests[t], *p = results_find_test(prev, r->name);
 			if (!p)
 				strvec_pushf(out, "%s %s: new test: %s (%s)", c->revision, c->arch, r->name,
 					     results_test_verdict_name(r->verdict));

@@ -110,6 +110,16 @@ int results_is_baseline(const struct cell *cells, size_t n, size_t i);
 /* 1 if the test result is a failure (fail, timeout, lost). */
 int results_test_failed(const struct test_result *t);
 /*
+ * Whether 'r' failed in a way 'base' (the same test on the baseline, or
+ * NULL) did not: 'base' passed or is missing, or 'r' fails a KTAP case that
+ * 'base' does not fail (when 'base' recorded its failing cases).
+ */
+int results_test_regressed(const struct test_result *r, const struct test_result *base);
+/* The test named 'name' in 'c', or NULL. */
+const struct test_result *results_find_test(const struct cell *c, const char *name);
+/* The baseline cell of cells[i] (same arch, named by its 'baseline'), or NULL. */
+const struct cell *results_baseline_of(const struct cell *cells, size_t n, size_t i);
+/*
  * Compare every cell with its baseline cell (same arch, revision named by
  * cell->baseline): mark tests and splats the baseline has too as
  * pre-existing and count the rest in cell->regressions.  A test that

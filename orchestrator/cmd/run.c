@@ -329,7 +329,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			continue;
 		}
 		ui_step("bisect %s %s: %zu patches", c->revision, c->arch, s.revs[r].nr);
-		if (pipeline_bisect(&p, c, &s.revs[r], revision_commits[r].commits, run_dir, err) < 0) {
+		if (pipeline_bisect(&p, c, results_baseline_of(cells, ncells, i), &s.revs[r],
+				    revision_commits[r].commits, run_dir, err) < 0) {
 			printf("%s: %s\n", err->kind == KPERROR_INTERRUPTED ? "interrupted" : "error",
 			       err->msg.data);
 			stop = 1;

@@ -36,7 +36,8 @@ C
 printf '[paths]\nresults = %s/results\n[build]\narches = x86_64\n' "$WORK" > "$WORK/cfg.ini"
 export KPIPE_DATA_DIR="$data"
 
-expect_exit 1 "kpipe run v1 v2 v3 (v1 regresses)" -- $KPIPE -c "$WORK/cfg.ini" run $S/v1.mbox $S/v2.mbox $S/v3.mbox
+expect_exit 1 "kpipe run --bisect v1 v2 v3 (v1 regresses)" -- \
+	$KPIPE -c "$WORK/cfg.ini" run --bisect $S/v1.mbox $S/v2.mbox $S/v3.mbox
 printf '%s\n' "$OUT" | sed -n '/base\/x86_64/,$p' | sed 's/^/#   /'
 run_out=$OUT
 expect_match "^always_fails +fail +fail \(base\) +fail \(base\) +fail \(base\)" "the always-failing test is pre-existing in every revision"
@@ -46,6 +47,8 @@ expect_match "^zz_fails_differently +fail +FAIL +fail \(base\) +fail \(base\)" \
 	"a test the base fails too is v1's regression when v1 fails another case of it"
 expect_match "v2 x86_64: zz_fails_differently fails differently: no longer 'uffd_wp_zap_shmem passes'" \
 	"the change list says which case v2 no longer fails"
+# patch 1 alone fails zz_fails_differently only as the base does: good
+expect_match "^v1/x86_64: bisect: first bad patch: 2/2 " "the bisect judges a base-failing test by its new case"
 expect_match "v2 x86_64: fixed: uffd_wp_zap_shmem" "the change list says v2 fixed it"
 expect_match "v2 x86_64: splat gone: WARNING in zap_install_uffd_wp_if_needed" "the change list says v2's splat is gone"
 expect_match "^time per revision: .*v3 [0-9.]+s" "the time of each revision is shown"

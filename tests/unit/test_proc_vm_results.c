@@ -435,6 +435,9 @@ TEST(failures_compared_case_by_case)
 	CHECK(!c[2].tests[0].preexisting && c[2].regressions == 1);
 	CHECK_STR(c[2].tests[0].new_cases ? c[2].tests[0].new_cases : "", "'B'");
 	CHECK_STR(c[3].tests[0].new_cases ? c[3].tests[0].new_cases : "", "'B', 'C'");
+	CHECK(!results_test_regressed(&c[1].tests[0], &c[0].tests[0]));
+	CHECK(results_test_regressed(&c[2].tests[0], &c[0].tests[0]));
+	CHECK(results_test_regressed(&c[1].tests[0], NULL));
 
 	struct strvec out = STRVEC_INIT;
 	results_changes(&out, c, 4);

@@ -16,6 +16,7 @@ static const char *cell_names[] = { "pass", "fail", "apply-failed", "build-faile
 				    "boot-failed", "infra-error", "not-run" };
 static const char *test_names[] = { "pass", "fail", "skip", "timeout", "lost", "flaky", "not-run" };
 static const char *stage_names[] = { "apply", "each-patch", "build", "boot", "test" };
+#define NAMES_NR(names) ((int)(sizeof(names) / sizeof(*(names))))
 
 const char *results_cell_verdict_name(enum cell_verdict v) { return cell_names[v]; }
 const char *results_test_verdict_name(enum test_verdict v) { return test_names[v]; }
@@ -369,7 +370,7 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				strvec_init(&c->missing_options);
 				c->revision = strdup(f[1]);
 				c->arch = strdup(f[2]);
-				int v = verdict_from_name(cell_names, 7, f[3]);
+				int v = verdict_from_name(cell_names, NAMES_NR(cell_names), f[3]);
 				c->verdict = v < 0 ? CELL_INFRA : (enum cell_verdict)v;
 				c->commit = strcmp(f[4], "-") ? strdup(f[4]) : NULL;
 				c->detail = *f[5] ? strdup(f[5]) : NULL;
@@ -389,7 +390,7 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				memset(t, 0, sizeof(*t));
 				t->ktap.planned = -1;
 				t->name = strdup(f[3]);
-				int v = verdict_from_name(test_names, 7, f[4]);
+				int v = verdict_from_name(test_names, NAMES_NR(test_names), f[4]);
 				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;

@@ -663,6 +663,16 @@ static void judge_test(struct test_result *t, const struct guest_exec_result *r,
 	buf_release(&why);
 }
 
+/* Append a test that never ran (not built, not reached) to c->tests; takes over 'name'. */
+static void add_unrun_test(struct cell *c, char *name, enum test_verdict verdict, const char *reason)
+{
+	struct test_result *t = &c->tests[c->nr_tests++];
+	t->name = name;
+	t->verdict = verdict;
+	t->reason = strdup(reason);
+	t->ktap.planned = -1;
+}
+
 int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 		  const struct strvec *tests, struct kperror *err)
 {
@@ -772,23 +782,15 @@ int pipeline_test(struct pipeline *p, struct cell *c, struct booted *b,
 		const struct test_result *last = &c->tests[c->nr_tests - 1];
 		buf_addf(&why, "the guest %s during %s", vm_is_running(b->vm) ? "stopped answering" : "died",
 			 last->name);
-		for (size_t k = i + 1; k < tests->nr; k++) {
-			struct test_result *t = &c->tests[c->nr_tests++];
-			t->name = strdup(strrchr(tests->v[k], '/') + 1);
-			t->verdict = TEST_NOT_RUN;
-			t->reason = strdup(why.data);
-			t->ktap.planned = -1;
-		}
+		for (size_t k = i + 1; k < tests->nr; k++)
+			add_unrun_test(c, strdup(strrchr(tests->v[k], '/') + 1), TEST_NOT_RUN, why.data);
 		buf_release(&why);
 	}
 	/* what could not be built for the guest is skipped, saying why */
-	for (size_t i = 0; i < b->unbuilt.nr; i++) {
-		const char *tab = strchr(b->unbuilt.v[i], '\t');
-		struct test_result *t = &c->tests[c->nr_tests++];
-		t->name = tab ? strndup(b->unbuilt.v[i], (size_t)(tab - b->unbuilt.v[i])) : strdup(b->unbuilt.v[i]);
-		t->verdict = TEST_SKIP;
-		t->reason = strdup(tab ? tab + 1 : "could not be built");
-		t->ktap.planned = -1;
+	for (size_t k = 0; k < b->unbuilt.nr; k++) {
+		const char *line = b->unbuilt.v[k], *tab = strchr(line, '\t');
+		add_unrun_test(c, tab ? strndup(line, (size_t)(tab - line)) : strdup(line), TEST_SKIP,
+			       tab ? tab + 1 : "could not be built");
 	}
 	if (g && vm_is_running(b->vm)) {
 		struct guest_exec_result r = GUEST_EXEC_RESULT_INIT;

@@ -53,8 +53,8 @@ int selftests_programs(struct strvec *out, const struct selftests_build_opts *o,
  * programs onto 'built' and, for each that did not build,
  * "selftest-mm-NAME\tdoes not build statically for ARCH: ERROR" onto
  * 'unbuilt' (the first compiler error, e.g. a header of a library that
- * has no static build here), as struct booted's 'unbuilt' takes it.  Returns 0, or -1 if make could not
- * run at all.
+ * has no static build here), as struct booted's 'unbuilt' takes it.
+ * Returns 0, or -1 if make could not run at all.
  */
 int selftests_build(struct strvec *built, struct strvec *unbuilt, const struct selftests_build_opts *o,
 		    const struct strvec *names, struct kperror *err);

@@ -4,6 +4,7 @@
 #include "proc.h"
 #include "selftests.h"
 #include "util.h"
+#include "verdict.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -842,40 +843,7 @@ void pipeline_shutdown(struct pipeline *p, struct cell *c, struct booted *b)
 		buf_release(&title);
 	}
 	splat_ignore(&c->splats, &p->cfg->splat_ignore);
-	size_t counted = 0;
-	for (size_t i = 0; i < c->splats.nr; i++)
-		counted += !c->splats.v[i].ignored;
-	if (c->verdict == CELL_NOT_RUN || c->verdict == CELL_PASS) {
-		int bad = 0;
-		for (size_t i = 0; i < c->nr_tests; i++) {
-			enum test_verdict v = c->tests[i].verdict;
-			if (v == TEST_FAIL || v == TEST_TIMEOUT || v == TEST_LOST) {
-				if (!bad)
-					results_set_detail(c, "%s: %s%s%s", c->tests[i].name,
-							   results_test_verdict_name(v),
-							   c->tests[i].reason ? ": " : "",
-							   c->tests[i].reason ? c->tests[i].reason : "");
-				bad++;
-			}
-		}
-		for (size_t k = 0; k < c->nr_patch_builds; k++) {
-			if (!c->patch_builds[k].ok) {
-				if (!bad)
-					results_set_detail(c, "patch %u/%u does not build: the series is not bisectable",
-							   c->patch_builds[k].index, c->patch_builds[k].total);
-				bad++;
-			}
-		}
-		if (died && !bad)
-			results_set_detail(c, "the guest died during the tests");
-		for (size_t i = 0; i < c->splats.nr && !bad && !died; i++) {
-			if (!c->splats.v[i].ignored) {
-				results_set_detail(c, "kernel splat: %s", c->splats.v[i].title);
-				break;
-			}
-		}
-		c->verdict = (bad || died || counted) ? CELL_FAIL : CELL_PASS;
-	}
+	verdict_settle(c, died);
 	if (b->key)
 		ssh_key_free(b->key);
 	b->key = NULL;

@@ -1,6 +1,7 @@
 #include "report.h"
 #include "buf.h"
 #include "util.h"
+#include "verdict.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,7 @@ static void read_tail(struct buf *out, const char *path, size_t max)
 	buf_release(&b);
 }
 
-static void junit_case(struct buf *b, const struct cell *c, const char *name, double secs,
-		       const char *failure, const char *skipped, const char *out_file)
+static void junit_case_open(struct buf *b, const struct cell *c, const char *name, double secs)
 {
 	buf_adds(b, "    <testcase classname=\"kpipe.");
 	buf_add_xml_escaped(b, c->revision);
@@ -34,6 +34,12 @@ static void junit_case(struct buf *b, const struct cell *c, const char *name, do
 	buf_adds(b, "\" name=\"");
 	buf_add_xml_escaped(b, name);
 	buf_addf(b, "\" time=\"%.2f\">\n", secs);
+}
+
+static void junit_case(struct buf *b, const struct cell *c, const char *name, double secs,
+		       const char *failure, const char *skipped, const char *out_file)
+{
+	junit_case_open(b, c, name, secs);
 	if (skipped) {
 		buf_adds(b, "      <skipped message=\"");
 		buf_add_xml_escaped(b, skipped);
@@ -117,11 +123,20 @@ void report_junit(struct buf *b, const char *title, const struct cell *cells, si
 			failures += splats.len > 0;
 		}
 		buf_release(&splats);
+		/* no verdict (kpipe or the machine failed, or it never ran): an error, not a failure */
+		unsigned errors = verdict_classify(cells, n, i) == VERDICT_INFRA;
+		if (errors) {
+			junit_case_open(&body, c, "kpipe", 0);
+			buf_adds(&body, "      <error message=\"");
+			buf_add_xml_escaped(&body, c->detail ? c->detail : results_cell_verdict_name(c->verdict));
+			buf_adds(&body, "\"/>\n    </testcase>\n");
+			tests++;
+		}
 		buf_addf(&name, "%s/%s", c->revision, c->arch);
 		buf_adds(b, "  <testsuite name=\"");
 		buf_add_xml_escaped(b, name.data);
-		buf_addf(b, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\" time=\"%.1f\">\n", tests, failures,
-			 skipped, total);
+		buf_addf(b, "\" tests=\"%u\" failures=\"%u\" errors=\"%u\" skipped=\"%u\" time=\"%.1f\">\n",
+			 tests, failures, errors, skipped, total);
 		buf_add(b, body.data, body.len);
 		buf_adds(b, "  </testsuite>\n");
 		buf_release(&name);
@@ -273,13 +288,10 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 	buf_adds(b, "<tr><th>verdict</th>");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
-		int bad = c->verdict != CELL_PASS && !results_is_baseline(cells, n, i) && c->regressions;
-		const char *cls = c->verdict == CELL_PASS ? "pass" : bad ? "fail" : "base";
-		buf_addf(b, "<td class=\"%s\"><a href=\"", cls);
+		char scratch[32];
+		buf_addf(b, "<td class=\"%s\"><a href=\"", verdict_html_class(cells, n, i));
 		add_cell_name(b, c, '-');
-		buf_addf(b, "/console.log\">%s</a></td>",
-			 bad || c->verdict == CELL_PASS || results_is_baseline(cells, n, i) ? results_cell_verdict_name(c->verdict)
-										: "pre-existing");
+		buf_addf(b, "/console.log\">%s</a></td>", verdict_label(cells, n, i, scratch));
 	}
 	buf_adds(b, "</tr>\n</table>\n<h2>Details</h2>\n<ul>\n");
 	for (size_t i = 0; i < n; i++) {

@@ -53,8 +53,6 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n);
  */
 int ui_write_reports(const char *run_dir, const char *title, const char *base_desc,
 		     const struct cell *cells, size_t n, struct kperror *err);
-/* 0 all good, 1 regressions, 2 apply failed (bad input), 3 infrastructure. */
-int ui_exit_code(const struct cell *cells, size_t n);
 /* A unique id for this run (guest names), "<pid>-<time>". */
 const char *ui_run_id(void);
 /*

@@ -6,6 +6,7 @@
  * the series (the newest run's series by default), from the run history.
  */
 #include "cmd.h"
+#include "../verdict.h"
 #include "../buf.h"
 #include "../history.h"
 
@@ -51,7 +52,7 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	if (ui_write_reports(dir.data, title ? title : "kpipe run", NULL, cells, n, err) < 0)
 		goto out;
 	printf("reports: %s/{report.html,junit.xml,kcidb.json,summary.txt}\n", dir.data);
-	ret = ui_exit_code(cells, n);
+	ret = verdict_exit_code(cells, n);
 	if (ret > 1)
 		ret = 1;
 out:

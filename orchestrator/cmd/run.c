@@ -6,6 +6,7 @@
 #include "../series.h"
 #include "../proc.h"
 #include "../util.h"
+#include "../verdict.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -322,7 +323,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			if (!strcmp(rname, c->revision))
 				break;
 		}
-		if (r == s.nr || c->verdict != CELL_FAIL || !c->regressions || !revision_commits[r].nr_commits)
+		if (r == s.nr || c->verdict != CELL_FAIL || !verdict_is_regression(cells, ncells, i) || !revision_commits[r].nr_commits)
 			continue;
 		if (s.revs[r].nr < 2) {
 			c->first_bad = strdup("the revision has one patch");
@@ -359,7 +360,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	}
 	print_overlap(cells, ncells, cells_wall);
 	printf("results: %s (%s)\n", run_dir, util_duration(util_now() - start));
-	ret = ui_exit_code(cells, ncells);
+	ret = verdict_exit_code(cells, ncells);
 	if (stop && ret < 3)
 		ret = 3;
 	if (proc_interrupted)

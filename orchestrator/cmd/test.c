@@ -1,5 +1,6 @@
 /* kpipe test [--arch A] [REF]: build, boot and run the guest tests on one commit. */
 #include "single.h"
+#include "../verdict.h"
 
 #include <stdio.h>
 
@@ -19,7 +20,7 @@ int cmd_test(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	kperror_release(&serr);
 	ui_print_matrix(stdout, &s.cell, 1);
 	printf("results: %s\n", s.run_dir);
-	ret = ui_exit_code(&s.cell, 1);
+	ret = verdict_exit_code(&s.cell, 1);
 	if (ret > 1)
 		ret = kperror_set(err, KPERROR_INFRA, "%s", s.cell.detail ? s.cell.detail : "no verdict");
 out:

@@ -1,5 +1,6 @@
 #include "cmd.h"
 #include "../report.h"
+#include "../verdict.h"
 
 #include <errno.h>
 #include "../util.h"
@@ -176,18 +177,8 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 	}
 	fprintf(f, "%-*s", w + 2, "verdict");
 	for (size_t i = 0; i < n; i++) {
-		const char *v = results_cell_verdict_name(cells[i].verdict);
-		char up[32];
-		size_t k = 0;
-		/* upper case: a regression; a revision failing only as its base does is "pre-existing" */
-		int loud = cells[i].verdict != CELL_PASS && !results_is_baseline(cells, n, i) &&
-			   (cells[i].regressions || cells[i].verdict >= CELL_APPLY_FAILED);
-		if (cells[i].baseline && cells[i].verdict != CELL_PASS && !loud)
-			v = "pre-existing";
-		for (; v[k] && k < sizeof(up) - 1; k++)
-			up[k] = !loud ? v[k] : (char)(v[k] >= 'a' && v[k] <= 'z' ? v[k] - 32 : v[k]);
-		up[k] = '\0';
-		fprintf(f, "  %-14s", up);
+		char scratch[32];
+		fprintf(f, "  %-14s", verdict_label(cells, n, i, scratch));
 	}
 	fprintf(f, "\n\n");
 	for (size_t i = 0; i < n; i++) {
@@ -250,26 +241,6 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 	strvec_clear(&changes);
 	strvec_clear(&names);
 	fflush(f);
-}
-
-int ui_exit_code(const struct cell *cells, size_t n)
-{
-	int code = 0;
-	for (size_t i = 0; i < n; i++) {
-		int c = 0;
-		switch (cells[i].verdict) {
-		case CELL_PASS: c = 0; break;
-		case CELL_FAIL: case CELL_BUILD_FAILED: case CELL_BOOT_FAILED:
-			/* the base's own failures are not the series' regressions */
-			c = !results_is_baseline(cells, n, i) && cells[i].regressions > 0;
-			break;
-		case CELL_APPLY_FAILED: c = 2; break;
-		case CELL_INFRA: case CELL_NOT_RUN: c = 3; break;
-		}
-		if (c > code)
-			code = c;
-	}
-	return code;
 }
 
 const char *ui_run_id(void)

@@ -285,7 +285,7 @@ TEST(reports_junit_kcidb_html)
 	results_compare(c, 2);
 	report_junit(&b, "a <series>", c, 2);
 	CHECK_CONTAINS(b.data, "<testsuites name=\"kpipe: a &lt;series&gt;\">");
-	CHECK_CONTAINS(b.data, "<testsuite name=\"v1/x86_64\" tests=\"4\" failures=\"2\" skipped=\"0\"");
+	CHECK_CONTAINS(b.data, "<testsuite name=\"v1/x86_64\" tests=\"4\" failures=\"2\" errors=\"0\" skipped=\"0\"");
 	CHECK_CONTAINS(b.data, "<testcase classname=\"kpipe.v1.x86_64\" name=\"t\" time=\"0.00\">");
 	CHECK_CONTAINS(b.data, "<failure message=\"fail: not ok: &lt;data&gt; &amp; &quot;marks&quot;\"/>");
 	CHECK_CONTAINS(b.data, "name=\"kernel splats\"");

@@ -83,6 +83,15 @@ done:
 	return ret;
 }
 
+int baseline_cached(const char *cache_dir, const char *key)
+{
+	struct buf cell_dir = BUF_INIT;
+	buf_addf(&cell_dir, "%s/baselines/%s/cell", cache_dir, key);
+	int found = util_exists(cell_dir.data);
+	buf_release(&cell_dir);
+	return found;
+}
+
 int baseline_load(struct cell *out, const char *cache_dir, const char *key, struct kperror *err)
 {
 	struct buf dir = BUF_INIT, cell_dir = BUF_INIT;

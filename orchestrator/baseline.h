@@ -21,6 +21,8 @@
  */
 int baseline_key(struct buf *out, const git_oid *base, const char *arch,
 		 const struct config *cfg, const struct strvec *tests, struct kperror *err);
+/* 1 if a baseline is cached under 'key' (baseline_load() would find it). */
+int baseline_cached(const char *cache_dir, const char *key);
 /*
  * Load a cached baseline into *out (its dir must already be made: the
  * cached files are copied into it).  Returns 1 if found, 0 if not, -1

@@ -45,6 +45,10 @@ const char config_default_ini[] =
 	"# guest memory in MiB, and virtual CPUs\n"
 	"memory = 2048\n"
 	"cpus = 2\n"
+	"# guests booted and tested at once, while the next kernel builds: a number,\n"
+	"# or auto (from the cores and free memory: 1 on 2 cores, where one kernel\n"
+	"# build and one emulated guest already fill the machine)\n"
+	"guests = auto\n"
 	"# extra kernel command line parameters for the guest\n"
 	"cmdline =\n"
 	"# seconds from start until the guest's sshd answers\n"
@@ -100,6 +104,7 @@ static const struct key keys[] = {
 	S("vm", "cmdline", vm_cmdline),
 	I("vm", "memory", vm_memory_mib, 256, 1024 * 1024),
 	I("vm", "cpus", vm_cpus, 1, 64),
+	S("vm", "guests", vm_guests),
 	I("vm", "boot_timeout", boot_timeout, 5, 24 * 3600),
 	L("test", "tests", tests),
 	L("test", "selftests", selftests),
@@ -239,6 +244,13 @@ int config_load(struct config *out, const char *path, const char *data_dir,
 			    out->source, out->vm_accel);
 		goto out;
 	}
+	char *end = NULL;
+	long guests = strtol(out->vm_guests, &end, 10);
+	if (strcmp(out->vm_guests, "auto") && (end == out->vm_guests || *end || guests < 1 || guests > 64)) {
+		kperror_set(err, KPERROR_INPUT, "%s: [vm] guests: '%s' is not auto or a number from 1 to 64",
+			    out->source, out->vm_guests);
+		goto out;
+	}
 	if (!out->arches.nr) {
 		kperror_set(err, KPERROR_INPUT, "%s: [build] arches is empty", out->source);
 		goto out;
@@ -278,6 +290,7 @@ void config_release(struct config *cfg)
 	free(cfg->tree_tarball);
 	free(cfg->vm_uri);
 	free(cfg->vm_accel);
+	free(cfg->vm_guests);
 	free(cfg->vm_cmdline);
 	free(cfg->data_dir);
 	free(cfg->source);

@@ -28,6 +28,7 @@ struct config {
 	char *vm_cmdline;    /* [vm] cmdline: extra kernel parameters */
 	int vm_memory_mib;   /* [vm] memory */
 	int vm_cpus;         /* [vm] cpus */
+	char *vm_guests;     /* [vm] guests: "auto" or a number of guests at once */
 	int boot_timeout;    /* [vm] boot_timeout, seconds */
 	struct strvec tests; /* [test] tests ("all" = every guest test) */
 	struct strvec selftests; /* [test] selftests: touched, all, none, or mm selftest names */

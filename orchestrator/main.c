@@ -24,6 +24,8 @@
 #define NEED_CONFIG 1
 /* works in the shared worktree and build directories: one such kpipe at a time */
 #define NEED_LOCK 2
+/* like NEED_LOCK, but the command checks its input first and calls cmd_lock_cache() */
+#define LOCK_AFTER_INPUT 4
 
 struct command {
 	const char *name;
@@ -33,7 +35,7 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "run", cmd_run, NEED_CONFIG | NEED_LOCK, "SERIES...     apply, build, boot and test every revision" },
+	{ "run", cmd_run, NEED_CONFIG | LOCK_AFTER_INPUT, "SERIES...     apply, build, boot and test every revision" },
 	{ "series", cmd_series, 0, "FILE...    show the revisions and patches found, touch nothing" },
 	{ "tree", cmd_tree, NEED_CONFIG | NEED_LOCK, "              import (once) and show the base tree" },
 	{ "apply", cmd_apply, NEED_CONFIG | NEED_LOCK, "SERIES...   apply each revision as commits on a branch" },
@@ -96,6 +98,13 @@ static int lock_cache(int *out, const char *cache_dir, struct kperror *err)
 	buf_release(&path);
 	*out = fd; /* the lock lives as long as the process, or until cmd_unlock_cache() */
 	return 0;
+}
+
+int cmd_lock_cache(struct cmd_ctx *ctx, struct kperror *err)
+{
+	if (ctx->lock_fd >= 0)
+		return 0;
+	return lock_cache(&ctx->lock_fd, ctx->cfg.cache_dir, err);
 }
 
 void cmd_unlock_cache(struct cmd_ctx *ctx)

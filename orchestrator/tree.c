@@ -432,3 +432,23 @@ int tree_resolve(git_oid *out, struct tree *t, const char *spec, struct kperror 
 	return kperror_set(err, KPERROR_INPUT, "'%s' is not a commit in '%s'", spec,
 			   t->origin_repo ? t->origin : t->workdir);
 }
+
+int tree_resolve_ref(git_oid *out, struct tree *t, const char *ref, struct kperror *err)
+{
+	git_object *obj = NULL, *commit = NULL;
+	if (!ref || !strcmp(ref, "base")) {
+		git_oid_cpy(out, &t->base);
+		return 0;
+	}
+	if (git_revparse_single(&obj, t->repo, ref) < 0 ||
+	    git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
+		git_object_free(obj);
+		return kperror_set(err, KPERROR_INPUT,
+				   "'%s' is not a commit in '%s' (try 'base' or a kpipe/... branch from 'kpipe apply')",
+				   ref, t->workdir);
+	}
+	git_oid_cpy(out, git_object_id(commit));
+	git_object_free(commit);
+	git_object_free(obj);
+	return 0;
+}

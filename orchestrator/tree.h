@@ -49,6 +49,11 @@ int tree_resolve(git_oid *out, struct tree *t, const char *spec, struct kperror 
 /* Find the commit 'hex' (full or abbreviated) in the tree: 0, or -1 if absent. */
 int tree_find_commit(git_oid *out, struct tree *t, const char *hex);
 /*
+ * Resolve 'ref' ("base" or NULL: the base; a branch such as kpipe/NAME/v2,
+ * or a commit id) in the tree.  KPERROR_INPUT if it is not there.
+ */
+int tree_resolve_ref(git_oid *out, struct tree *t, const char *ref, struct kperror *err);
+/*
  * Open the default or configured tree only if it is already there (no
  * import).  Returns 0 and *out (NULL when there is no tree yet), or -1.
  */

@@ -1,5 +1,6 @@
 /* kpipe apply SERIES...: apply each revision onto the base as commits on a branch. */
 #include "cmd.h"
+#include "../run_plan.h"
 #include "../apply.h"
 #include "../series.h"
 
@@ -26,7 +27,7 @@ int cmd_apply(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		struct apply_result ar = { 0 };
 		struct buf why = BUF_INIT;
 		git_oid onto;
-		ui_revision_base(&onto, &why, t, &s.revs[i]);
+		run_revision_base(&onto, &why, t, &s.revs[i]);
 		printf("v%u: onto %s\n", s.revs[i].version, why.data);
 		buf_release(&why);
 		if (apply_revision(&ar, t, &s.revs[i], &onto, err) < 0) {

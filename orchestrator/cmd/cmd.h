@@ -12,7 +12,8 @@
 
 #include "../config.h"
 #include "../kperror.h"
-#include "../pipeline.h"
+#include "../runner.h"
+#include "../stage.h"
 #include "../results.h"
 #include "../series.h"
 
@@ -27,6 +28,11 @@ struct cmd_ctx {
  * from now on: for a command that only keeps a guest running.
  */
 void cmd_unlock_cache(struct cmd_ctx *ctx);
+/*
+ * Take <cache>/kpipe.lock (a second kpipe waits, saying so): for commands
+ * that check their input first and lock only then (LOCK_AFTER_INPUT).
+ */
+int cmd_lock_cache(struct cmd_ctx *ctx, struct kperror *err);
 
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_series(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
@@ -40,7 +46,7 @@ int cmd_splats(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_config(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 
 /* ui.c: what every command prints the same way. */
-extern const struct pipeline_ui ui_pipeline;
+extern const struct run_ui ui_run;
 /* Print "kpipe: <what>" progress for the import of the base tree. */
 void ui_tree_progress(void *data, const char *what);
 /* One line: "==> <fmt>" for a top-level step. */
@@ -55,17 +61,29 @@ int ui_write_reports(const char *run_dir, const char *title, const char *base_de
 		     const struct cell *cells, size_t n, struct kperror *err);
 /* A unique id for this run (guest names), "<pid>-<time>". */
 const char *ui_run_id(void);
+/* kpipe run's steps that print (ui.c) */
+struct plan;
+/* "==> arches": every arch of the config made ready in 'rc', each saying so. */
+int ui_prepare_arches(struct run_ctx *rc, struct kperror *err);
+/* "==> base tree": open (or import) it into rc->tree. */
+int ui_open_tree(struct run_ctx *rc, struct kperror *err);
+/* "==> series": the revisions found and the problems seen. */
+void ui_print_series(const struct series *s, int from_commits);
+/* The plan, as kpipe run --dry-run shows it. */
+void ui_print_plan(const struct plan *p);
 /*
- * Resolve 'ref' ("base", a branch such as kpipe/NAME/v2, or a commit id)
- * in the tree.  KPERROR_INPUT if it is not there.
+ * The end of a run: summary.json/.tsv, the reports, the history record
+ * (in 'cache_dir'), then the matrix, the time per revision and what the
+ * overlap saved, and where the results are.
  */
-int ui_resolve_ref(git_oid *out, struct tree *t, const char *ref, struct kperror *err);
+void ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
+		   const struct cell *cells, size_t n, double cells_wall, double started);
 /*
- * The commit revision 'rev' is applied onto: its base-commit: when the
- * tree has it, else the configured base.  'why' says which and why (for
- * the user); t may be NULL when there is no tree yet.
+ * The command's return for a run whose cells' exit code is 'code' and
+ * which 'failed' (kpipe or the machine): 0 or 1, or -1 with 'err' for
+ * bad input (2), infrastructure (3) or an interruption.
  */
-void ui_revision_base(git_oid *out, struct buf *why, struct tree *t, const struct revision *rev);
+int ui_run_exit(struct kperror *err, int code, int failed, const char *run_dir);
 /* Parse "--arch A" style options shared by build/boot/test; returns the arch. */
 const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kperror *err);
 

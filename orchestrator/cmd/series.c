@@ -1,5 +1,6 @@
 /* kpipe series FILE...: what was found in mbox files, without changing a tree. */
 #include "cmd.h"
+#include "../run_plan.h"
 #include "../apply.h"
 #include "../series.h"
 #include "../tree.h"
@@ -27,7 +28,7 @@ int cmd_series(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		git_oid base;
 		printf("v%u: %s (%zu patch%s, from %s)\n", r->version, r->title, r->nr,
 		       r->nr == 1 ? "" : "es", r->source);
-		ui_revision_base(&base, &why, t, r);
+		run_revision_base(&base, &why, t, r);
 		printf("  base: %s\n", why.data);
 		for (size_t k = 0; k < r->nr; k++)
 			printf("  %u/%u %s\n      %s, %s\n", r->patches[k].index, r->patches[k].total,

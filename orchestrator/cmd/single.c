@@ -38,14 +38,14 @@ int single_setup(struct single *s, int argc, char **argv, struct cmd_ctx *ctx,
 	arch = ui_pick_arch(&ctx->cfg, arch, err);
 	if (!arch)
 		return -1;
-	s->pipeline.cfg = &ctx->cfg;
-	s->pipeline.run_id = ui_run_id();
-	s->pipeline.ui = &ui_pipeline;
-	if (pipeline_prepare_arch(&s->pipeline, arch, err) < 0)
+	s->ctx.cfg = &ctx->cfg;
+	s->ctx.run_id = ui_run_id();
+	s->ctx.ui = &ui_run;
+	if (run_ctx_prepare_arch(&s->ctx, arch, err) < 0)
 		return -1;
 	if (tree_open(&s->tree, &ctx->cfg, ui_tree_progress, NULL, err) < 0)
 		return -1;
-	if (ui_resolve_ref(&s->commit, s->tree, ref, err) < 0)
+	if (tree_resolve_ref(&s->commit, s->tree, ref, err) < 0)
 		return -1;
 	char *slug = util_slug(ref, 30);
 	s->cell.revision = slug;
@@ -57,7 +57,7 @@ int single_setup(struct single *s, int argc, char **argv, struct cmd_ctx *ctx,
 	if (results_make_run_dir(&s->run_dir, ctx->cfg.results_dir, slug, err) < 0 ||
 	    results_make_cell_dir(&s->cell, s->run_dir, err) < 0)
 		return -1;
-	s->pipeline.tree = s->tree;
+	s->ctx.tree = s->tree;
 	printf("==> %s on %s: %.12s (%s)\n", ref, arch, hex, s->tree->base_desc);
 	printf("==> results in %s\n", s->run_dir);
 	return 0;
@@ -66,6 +66,7 @@ int single_setup(struct single *s, int argc, char **argv, struct cmd_ctx *ctx,
 void single_release(struct single *s)
 {
 	results_cell_release(&s->cell);
+	run_ctx_release(&s->ctx);
 	tree_free(s->tree);
 	free(s->run_dir);
 }

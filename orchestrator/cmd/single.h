@@ -9,7 +9,7 @@ struct single {
 	git_oid commit;
 	struct cell cell;
 	char *run_dir;
-	struct pipeline pipeline;
+	struct run_ctx ctx;
 	int help; /* --help was printed: nothing else to do */
 };
 

@@ -10,7 +10,7 @@ int cmd_test(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	int ret = -1;
 	if (single_setup(&s, argc, argv, ctx, "usage: kpipe test [--arch ARCH] [REF]\n", err) < 0 || s.help)
 		goto out;
-	if (pipeline_run_cell(&s.pipeline, &s.cell, &s.commit, err) < 0)
+	if (runner_run_cell(&s.ctx, &s.cell, &s.commit, NULL, err) < 0)
 		goto out;
 	struct kperror serr = KPERROR_INIT;
 	results_compare(&s.cell, 1);

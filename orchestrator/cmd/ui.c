@@ -1,4 +1,7 @@
 #include "cmd.h"
+#include "../history.h"
+#include "../plan.h"
+#include "../proc.h"
 #include "../report.h"
 #include "../verdict.h"
 
@@ -67,7 +70,17 @@ static void on_patch_built(void *data, const struct cell *c, const struct patch_
 	fflush(stdout);
 }
 
-const struct pipeline_ui ui_pipeline = { on_start, on_end, on_alive, on_note, on_patch_built, NULL };
+static void on_say(void *data, const char *tag, const char *msg)
+{
+	(void)data;
+	if (tag)
+		printf("[%s] %s\n", tag, msg);
+	else
+		printf("==> %s\n", msg);
+	fflush(stdout);
+}
+
+const struct run_ui ui_run = { on_start, on_end, on_alive, on_note, on_patch_built, on_say, NULL };
 
 void ui_tree_progress(void *data, const char *what)
 {
@@ -251,26 +264,6 @@ const char *ui_run_id(void)
 	return id;
 }
 
-int ui_resolve_ref(git_oid *out, struct tree *t, const char *ref, struct kperror *err)
-{
-	git_object *obj = NULL, *commit = NULL;
-	if (!ref || !strcmp(ref, "base")) {
-		git_oid_cpy(out, &t->base);
-		return 0;
-	}
-	if (git_revparse_single(&obj, t->repo, ref) < 0 ||
-	    git_object_peel(&commit, obj, GIT_OBJECT_COMMIT) < 0) {
-		git_object_free(obj);
-		return kperror_set(err, KPERROR_INPUT,
-				   "'%s' is not a commit in '%s' (try 'base' or a kpipe/... branch from 'kpipe apply')",
-				   ref, t->workdir);
-	}
-	git_oid_cpy(out, git_object_id(commit));
-	git_object_free(commit);
-	git_object_free(obj);
-	return 0;
-}
-
 const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kperror *err)
 {
 	if (!wanted)
@@ -280,27 +273,6 @@ const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kp
 		return NULL;
 	}
 	return wanted;
-}
-
-void ui_revision_base(git_oid *out, struct buf *why, struct tree *t, const struct revision *rev)
-{
-	buf_reset(why);
-	if (t)
-		git_oid_cpy(out, &t->base);
-	if (!rev->base_commit) {
-		buf_addf(why, "the configured base%s%s (the series names no base-commit)",
-			 t ? ": " : "", t ? t->base_desc : "");
-		return;
-	}
-	if (t && tree_find_commit(out, t, rev->base_commit) == 0) {
-		char hex[13];
-		git_oid_tostr(hex, sizeof(hex), out);
-		buf_addf(why, "base-commit %s from the series", hex);
-		return;
-	}
-	buf_addf(why, "the configured base%s%s: base-commit %.12s %s", t ? ": " : "",
-		 t ? t->base_desc : "", rev->base_commit,
-		 t ? "is not in the tree" : "cannot be checked before the tree is imported");
 }
 
 int ui_write_reports(const char *run_dir, const char *title, const char *base_desc,
@@ -323,4 +295,99 @@ int ui_write_reports(const char *run_dir, const char *title, const char *base_de
 	fclose(f);
 	buf_release(&path);
 	return 0;
+}
+
+int ui_prepare_arches(struct run_ctx *rc, struct kperror *err)
+{
+	ui_step("arches: %zu", rc->cfg->arches.nr);
+	for (size_t a = 0; a < rc->cfg->arches.nr; a++) {
+		const char *arch = rc->cfg->arches.v[a];
+		double t0 = util_now();
+		if (run_ctx_prepare_arch(rc, arch, err) < 0)
+			return -1;
+		printf("    %s: compiler, emulator, guest tests and image ready (%s)\n", arch,
+		       util_duration(util_now() - t0));
+	}
+	return 0;
+}
+
+int ui_open_tree(struct run_ctx *rc, struct kperror *err)
+{
+	ui_step("base tree");
+	double t0 = util_now();
+	if (tree_open(&rc->tree, rc->cfg, ui_tree_progress, NULL, err) < 0)
+		return -1;
+	printf("    %s (from %s) in %s\n", rc->tree->base_desc, rc->tree->origin, util_duration(util_now() - t0));
+	return 0;
+}
+
+void ui_print_series(const struct series *s, int from_commits)
+{
+	ui_step("series: %zu revision%s of '%s'", s->nr, s->nr == 1 ? "" : "s", s->revs[s->nr - 1].title);
+	for (size_t i = 0; i < s->nr; i++)
+		printf("    v%u: %zu %s from %s\n", s->revs[i].version, s->revs[i].nr,
+		       from_commits ? "commit(s)" : s->revs[i].nr == 1 ? "patch" : "patches", s->revs[i].source);
+	for (size_t i = 0; i < s->problems.nr; i++)
+		printf("    problem: %s\n", s->problems.v[i]);
+}
+
+void ui_print_plan(const struct plan *p)
+{
+	struct buf text = BUF_INIT;
+	plan_describe(&text, p);
+	fputs(text.data, stdout);
+	buf_release(&text);
+}
+
+/*
+ * What running builds and guests side by side saved: the stages' times
+ * summed (what doing one after the other would take) against the wall time.
+ */
+static void print_overlap(const struct cell *cells, size_t n, double wall)
+{
+	double summed = 0;
+	for (size_t i = 0; i < n; i++)
+		for (int st = STAGE_PATCHES; st < STAGE_NR; st++)
+			summed += cells[i].seconds[st];
+	printf("builds and guests: %.1fs of work in %.1fs: the overlap saved %.1fs\n", summed, wall,
+	       summed > wall ? summed - wall : 0.0);
+}
+
+void ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
+		   const struct cell *cells, size_t n, double cells_wall, double started)
+{
+	struct kperror err = KPERROR_INIT;
+	struct buf db = BUF_INIT;
+	if (results_write_summary(run_dir, title, cells, n, &err) < 0 ||
+	    ui_write_reports(run_dir, title, base_desc, cells, n, &err) < 0)
+		fprintf(stderr, "kpipe: %s\n", err.msg.data);
+	kperror_clear(&err);
+	buf_addf(&db, "%s/history.sqlite", cache_dir);
+	if (history_record(db.data, run_dir, title, base_desc, cells, n, &err) < 0)
+		fprintf(stderr, "kpipe: %s\n", err.msg.data);
+	buf_release(&db);
+	kperror_release(&err);
+	ui_print_matrix(stdout, cells, n);
+	/* what each revision cost; after the first, the incremental cost */
+	printf("time per revision:");
+	for (size_t i = 0; i < n; i++) {
+		double total = 0;
+		for (int st = 0; st < STAGE_NR; st++)
+			total += cells[i].seconds[st];
+		printf(" %s %.1fs%s", cells[i].revision, total, i + 1 < n ? "," : "\n");
+	}
+	print_overlap(cells, n, cells_wall);
+	printf("results: %s (%s)\n", run_dir, util_duration(util_now() - started));
+}
+
+int ui_run_exit(struct kperror *err, int code, int failed, const char *run_dir)
+{
+	if (failed && code < 3)
+		code = 3;
+	if (proc_interrupted)
+		return kperror_set(err, KPERROR_INTERRUPTED, "interrupted; results so far are in '%s'", run_dir);
+	if (code >= 2)
+		return kperror_set(err, code == 2 ? KPERROR_INPUT : KPERROR_INFRA, "%s",
+				   code == 2 ? "a revision did not apply (see above)" : "the run could not finish (see above)");
+	return code;
 }

@@ -1,0 +1,358 @@
+#include "run_plan.h"
+#include "baseline.h"
+#include "bisect.h"
+#include "proc.h"
+#include "runner.h"
+#include "util.h"
+#include "verdict.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct store_job {
+	const char *cache_dir;
+	const char *key;
+	struct run_ctx *ctx;
+};
+
+/* A base cell is final: keep it for later runs (a real verdict only). */
+static void store_baseline(void *data, struct cell *c)
+{
+	struct store_job *j = data;
+	struct kperror err = KPERROR_INIT;
+	if (c->verdict != CELL_INFRA && c->verdict != CELL_NOT_RUN &&
+	    baseline_store(c, j->cache_dir, j->key, &err) < 0)
+		run_ctx_say(j->ctx, c->revision, "warning: %s", err.msg.data);
+	kperror_release(&err);
+}
+
+static void hex_of(char **out, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid_tostr(hex, sizeof(hex), id);
+	free(*out);
+	*out = strdup(hex);
+}
+
+/* Every cell of the plan, named, with its directory; NOT_RUN until decided. */
+static int make_cells(struct cell *cells, const struct plan *plan, const struct run_revision *revs,
+		      const char *run_dir, struct kperror *err)
+{
+	for (size_t i = 0; i < plan->nr_cells; i++) {
+		const struct plan_cell *pc = &plan->cells[i];
+		struct cell *c = &cells[i];
+		strvec_init(&c->missing_options);
+		c->revision = strdup(pc->revision);
+		c->arch = strdup(plan->arches.v[pc->arch]);
+		c->verdict = CELL_NOT_RUN;
+		if (pc->baseline != PLAN_NONE)
+			c->baseline = strdup(plan->cells[pc->baseline].revision);
+		if (pc->rev != PLAN_NONE) {
+			const struct revision *rev = revs[pc->rev].rev;
+			struct buf hash = BUF_INIT;
+			const char **diffs = calloc(rev->nr ? rev->nr : 1, sizeof(*diffs));
+			for (size_t k = 0; k < rev->nr; k++)
+				diffs[k] = rev->patches[k].diff;
+			results_patchset_hash(&hash, diffs, rev->nr);
+			free(diffs);
+			c->patchset = hash.len ? buf_detach(&hash, NULL) : NULL;
+			buf_release(&hash);
+		}
+		if (results_make_cell_dir(c, run_dir, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Mark cells[from..] that never started as 'why' and write them. */
+static void cells_not_reached(struct cell *cells, size_t from, size_t n, enum cell_verdict v, const char *why)
+{
+	for (size_t i = from; i < n; i++) {
+		if (cells[i].verdict != CELL_NOT_RUN || cells[i].detail)
+			continue;
+		cells[i].verdict = v;
+		results_set_detail(&cells[i], "%s", why);
+		struct kperror ignored = KPERROR_INIT;
+		results_write_cell(&cells[i], &ignored);
+		kperror_release(&ignored);
+	}
+}
+
+/* The plan's PLAN_APPLY for revision r: its commits, or why not (c->verdict of its cells). */
+static int apply_step(struct run_ctx *ctx, struct run_revision *rr, const struct plan_revision *pr,
+		      struct kperror *err)
+{
+	if (pr->from_commits) {
+		run_ctx_say(ctx, pr->name, "commits %s: %zu, nothing to apply", rr->range, rr->rev->nr);
+		return 0;
+	}
+	run_ctx_say(ctx, pr->name, "onto %s", rr->onto_why);
+	double a0 = util_now();
+	if (apply_revision(&rr->commits, ctx->tree, rr->rev, &rr->onto, err) < 0) {
+		run_ctx_say(ctx, pr->name, "apply: FAILED: %s", err->msg.data);
+		return -1;
+	}
+	run_ctx_say(ctx, pr->name, "apply: %zu patch%s as %s in %s", rr->rev->nr, rr->rev->nr == 1 ? "" : "es",
+		    rr->commits.branch, util_duration(util_now() - a0));
+	return 0;
+}
+
+int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx *ctx,
+		     const struct plan *plan, struct run_revision *revs, const struct run_base *bases,
+		     const git_oid *base, const char *run_dir, struct kperror *err)
+{
+	struct cell *cells = calloc(plan->nr_cells ? plan->nr_cells : 1, sizeof(*cells));
+	struct store_job *stores = calloc(plan->arches.nr ? plan->arches.nr : 1, sizeof(*stores));
+	struct runner *rn = NULL;
+	int ret = -1;
+	double start = util_now();
+	size_t i = 0;
+
+	*out_cells = cells;
+	*cells_wall = 0;
+	if (make_cells(cells, plan, revs, run_dir, err) < 0 ||
+	    runner_start(&rn, ctx, plan->guest_slots, err) < 0)
+		goto out;
+	for (; i < plan->nr_cells; i++) {
+		const struct plan_cell *pc = &plan->cells[i];
+		struct cell *c = &cells[i];
+		const char *arch = plan->arches.v[pc->arch];
+		struct runner_cell_opts o = { 0 };
+		if (runner_failed(rn) || proc_interrupted)
+			break;
+		if (pc->rev == PLAN_NONE) {
+			hex_of(&c->commit, base);
+			if (pc->steps & PLAN_LOAD) {
+				if (baseline_load(c, ctx->cfg->cache_dir, bases[pc->arch].key, err) <= 0) {
+					if (!err->msg.len)
+						kperror_set(err, KPERROR_INFRA, "the cached baseline '%s' is gone",
+							    bases[pc->arch].key);
+					goto out;
+				}
+				splat_ignore(&c->splats, &ctx->cfg->splat_ignore); /* today's noise list */
+				struct buf tag = BUF_INIT;
+				buf_addf(&tag, "base %s", arch);
+				run_ctx_say(ctx, tag.data, "baseline: %s, cached (%s)", results_cell_verdict_name(c->verdict),
+					    bases[pc->arch].key);
+				buf_release(&tag);
+				if (results_write_cell(c, err) < 0)
+					goto out;
+				continue;
+			}
+			struct buf tag = BUF_INIT;
+			buf_addf(&tag, "base %s", arch);
+			run_ctx_say(ctx, tag.data, "baseline: not cached yet (%s): testing the unpatched base",
+				    bases[pc->arch].key);
+			buf_release(&tag);
+			stores[pc->arch] = (struct store_job){ ctx->cfg->cache_dir, bases[pc->arch].key, ctx };
+			o.done = store_baseline;
+			o.done_data = &stores[pc->arch];
+			if (runner_submit(rn, c, base, &o, err) < 0)
+				goto out;
+			continue;
+		}
+		struct run_revision *rr = &revs[pc->rev];
+		const struct plan_revision *pr = &plan->revs[pc->rev];
+		if (pc->arch == 0) {
+			run_ctx_say(ctx, NULL, "%s: %s", pr->name, rr->rev->title);
+			if ((pc->steps & PLAN_APPLY) && apply_step(ctx, rr, pr, err) < 0) {
+				if (err->kind != KPERROR_INPUT)
+					goto out;
+				/* the revision's cells: apply-failed, bad input */
+				for (size_t k = i; k < plan->nr_cells && plan->cells[k].rev == pc->rev; k++) {
+					cells[k].verdict = CELL_APPLY_FAILED;
+					results_set_detail(&cells[k], "%s", err->msg.data);
+					if (results_write_cell(&cells[k], err) < 0)
+						goto out;
+				}
+				kperror_clear(err);
+			}
+		}
+		if (c->verdict == CELL_APPLY_FAILED)
+			continue;
+		hex_of(&c->commit, &rr->commits.head);
+		hex_of(&c->onto, &rr->onto);
+		c->branch = strdup(rr->commits.branch ? rr->commits.branch : "");
+		if (pc->steps & PLAN_EACH_PATCH) {
+			o.rev = rr->rev;
+			o.base = &rr->onto;
+			o.commits = rr->commits.commits;
+		}
+		if (runner_submit(rn, c, &rr->commits.head, &o, err) < 0)
+			goto out;
+	}
+	if (runner_finish(rn, err) < 0) {
+		rn = NULL;
+		goto out;
+	}
+	rn = NULL;
+	if (proc_interrupted) {
+		kperror_set(err, KPERROR_INTERRUPTED, "interrupted");
+		goto out;
+	}
+	*cells_wall = util_now() - start;
+	results_compare(cells, plan->nr_cells);
+	for (size_t k = 0; k < plan->nr_cells; k++) {
+		const struct plan_cell *pc = &plan->cells[k];
+		struct cell *c = &cells[k];
+		if (!(pc->steps & PLAN_BISECT) || c->verdict != CELL_FAIL ||
+		    !verdict_is_regression(cells, plan->nr_cells, k) || !revs[pc->rev].commits.nr_commits)
+			continue;
+		const struct revision *rev = revs[pc->rev].rev;
+		if (rev->nr < 2) {
+			c->first_bad = strdup("the revision has one patch");
+			continue;
+		}
+		run_ctx_say(ctx, NULL, "bisect %s %s: %zu patches", c->revision, c->arch, rev->nr);
+		if (bisect_first_bad(ctx, c, results_baseline_of(cells, plan->nr_cells, k), rev,
+				     revs[pc->rev].commits.commits, run_dir, err) < 0)
+			goto out;
+	}
+	ret = 0;
+out:
+	if (ret < 0) {
+		/* what a failure left: the guests finish or are written as not run, the rest likewise */
+		struct kperror ignored = KPERROR_INIT;
+		runner_finish(rn, &ignored);
+		kperror_release(&ignored);
+		if (!*cells_wall)
+			*cells_wall = util_now() - start;
+		cells_not_reached(cells, 0, plan->nr_cells,
+				  err->kind == KPERROR_INTERRUPTED ? CELL_NOT_RUN : CELL_INFRA,
+				  err->kind == KPERROR_INTERRUPTED ? "not run: interrupted" : "not run: an earlier step failed");
+		results_compare(cells, plan->nr_cells);
+	}
+	free(stores);
+	return ret;
+}
+
+void run_revision_base(git_oid *out, struct buf *why, struct tree *t, const struct revision *rev)
+{
+	buf_reset(why);
+	if (t)
+		git_oid_cpy(out, &t->base);
+	if (!rev->base_commit) {
+		buf_addf(why, "the configured base%s%s (the series names no base-commit)",
+			 t ? ": " : "", t ? t->base_desc : "");
+		return;
+	}
+	if (t && tree_find_commit(out, t, rev->base_commit) == 0) {
+		char hex[13];
+		git_oid_tostr(hex, sizeof(hex), out);
+		buf_addf(why, "base-commit %s from the series", hex);
+		return;
+	}
+	buf_addf(why, "the configured base%s%s: base-commit %.12s %s", t ? ": " : "",
+		 t ? t->base_desc : "", rev->base_commit,
+		 t ? "is not in the tree" : "cannot be checked before the tree is imported");
+}
+
+int run_plan_revisions(struct run_revision **out, git_oid *base, struct series *s,
+		       const struct strvec *ranges, struct tree *t, struct kperror *err)
+{
+	size_t n = ranges && ranges->nr ? ranges->nr : s->nr;
+	struct run_revision *revs = calloc(n ? n : 1, sizeof(*revs));
+	struct buf why = BUF_INIT;
+	*out = revs;
+	if (ranges && ranges->nr) {
+		/* commits already in the tree: each range is a revision, nothing to apply */
+		s->revs = calloc(n, sizeof(*s->revs));
+		for (size_t i = 0; i < n; i++) {
+			if (apply_revision_from_range(&s->revs[i], &revs[i].commits, &revs[i].onto, t,
+						      ranges->v[i], (unsigned)i + 1, err) < 0)
+				return -1;
+			s->nr++;
+			revs[i].range = strdup(ranges->v[i]);
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		revs[i].rev = &s->revs[i];
+		if (!revs[i].range) {
+			run_revision_base(&revs[i].onto, &why, t, &s->revs[i]);
+			revs[i].onto_why = buf_detach(&why, NULL);
+		}
+	}
+	git_oid_cpy(base, &revs[0].onto);
+	buf_release(&why);
+	return 0;
+}
+
+int run_plan_bases(struct run_base **out, const struct run_ctx *ctx, const git_oid *base,
+		   struct kperror *err)
+{
+	const struct strvec *arches = &ctx->cfg->arches;
+	struct run_base *bases = calloc(arches->nr ? arches->nr : 1, sizeof(*bases));
+	struct buf key = BUF_INIT;
+	*out = bases;
+	for (size_t a = 0; a < arches->nr; a++) {
+		const struct arch_ready *ready = run_ctx_arch(ctx, arches->v[a]);
+		buf_reset(&key);
+		if (!ready)
+			return kperror_set(err, KPERROR_INFRA, "arch '%s' is not prepared", arches->v[a]);
+		if (baseline_key(&key, base, arches->v[a], ctx->cfg, &ready->tests, err) < 0) {
+			buf_release(&key);
+			return -1;
+		}
+		bases[a].cached = baseline_cached(ctx->cfg->cache_dir, key.data);
+		bases[a].key = buf_detach(&key, NULL);
+	}
+	return 0;
+}
+
+void run_plan_make(struct plan *out, const struct run_ctx *ctx, const struct run_revision *revs,
+		   size_t nr_revs, const struct run_base *bases, int with_baseline, int each_patch,
+		   int bisect)
+{
+	const struct strvec *arches = &ctx->cfg->arches;
+	struct plan_revision *prs = calloc(nr_revs ? nr_revs : 1, sizeof(*prs));
+	struct strvec *tests = calloc(arches->nr ? arches->nr : 1, sizeof(*tests));
+	int *cached = calloc(arches->nr ? arches->nr : 1, sizeof(*cached));
+	struct buf names = BUF_INIT, selftests = BUF_INIT;
+	for (size_t r = 0; r < nr_revs; r++) {
+		buf_reset(&names);
+		buf_addf(&names, "v%u", revs[r].rev->version);
+		prs[r].name = buf_detach(&names, NULL);
+		prs[r].version = revs[r].rev->version;
+		prs[r].nr_patches = revs[r].rev->nr;
+		prs[r].on_base = git_oid_equal(&revs[r].onto, &revs[0].onto);
+		prs[r].from_commits = revs[r].range != NULL;
+	}
+	for (size_t a = 0; a < arches->nr; a++) {
+		const struct arch_ready *ready = run_ctx_arch(ctx, arches->v[a]);
+		strvec_init(&tests[a]);
+		for (size_t t = 0; ready && t < ready->tests.nr; t++)
+			strvec_push(&tests[a], strrchr(ready->tests.v[t], '/') + 1);
+		cached[a] = bases && bases[a].cached;
+	}
+	for (size_t i = 0; i < ctx->cfg->selftests.nr; i++)
+		buf_addf(&selftests, "%s%s", i ? " " : "", ctx->cfg->selftests.v[i]);
+	struct plan_input in = {
+		.arches = arches, .revs = prs, .nr_revs = nr_revs, .base_cached = cached,
+		.with_baseline = with_baseline, .each_patch = each_patch, .bisect = bisect,
+		.guest_slots = runner_guest_slots(ctx->cfg), .tests = tests, .selftests = selftests.data,
+	};
+	plan_make(out, &in);
+	for (size_t r = 0; r < nr_revs; r++)
+		free(prs[r].name);
+	free(prs);
+	for (size_t a = 0; a < arches->nr; a++)
+		strvec_clear(&tests[a]);
+	free(tests);
+	free(cached);
+	buf_release(&names);
+	buf_release(&selftests);
+}
+
+void run_bases_free(struct run_base *bases, size_t n)
+{
+	for (size_t i = 0; bases && i < n; i++)
+		free(bases[i].key);
+	free(bases);
+}
+
+void run_revision_release(struct run_revision *r)
+{
+	free(r->onto_why);
+	apply_result_release(&r->commits);
+	free(r->range);
+}

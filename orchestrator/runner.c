@@ -1,0 +1,261 @@
+#include "runner.h"
+#include "proc.h"
+#include "util.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum lane { LANE_BUILD, LANE_GUEST };
+
+/* Every stage a cell can go through, in order, and the lane it runs in. */
+static const struct {
+	int (*fn)(struct cell_run *r, struct kperror *err);
+	enum lane lane;
+} stage_table[] = {
+	{ stage_build, LANE_BUILD },
+	{ stage_kernel, LANE_BUILD },
+	{ stage_guest_tests, LANE_BUILD },
+	{ stage_boot, LANE_GUEST },
+	{ stage_test, LANE_GUEST },
+};
+
+/* The stages of 'lane' in order, until one decides the cell (build or boot failed). */
+static int run_lane(struct cell_run *r, enum lane lane, struct kperror *err)
+{
+	for (size_t i = 0; i < sizeof(stage_table) / sizeof(stage_table[0]); i++) {
+		if (stage_table[i].lane != lane)
+			continue;
+		if (r->cell->verdict != CELL_NOT_RUN)
+			return 0;
+		if (stage_table[i].fn(r, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The end of every cell: the verdict stage; 'ret' < 0 (with 'err') makes
+ * it infra or not run; then its result.json.  Returns 'ret', or -1 with
+ * 'err' if the result could not be written.
+ */
+static int finish_cell(struct cell_run *r, int ret, struct kperror *err)
+{
+	struct cell *c = r->cell;
+	stage_verdict(r);
+	if (ret < 0) {
+		c->verdict = err->kind == KPERROR_INTERRUPTED ? CELL_NOT_RUN : CELL_INFRA;
+		results_set_detail(c, "%s", err->msg.data);
+	}
+	struct kperror werr = KPERROR_INIT;
+	if (results_write_cell(c, &werr) < 0 && ret == 0) {
+		kperror_set(err, werr.kind, "%s", werr.msg.data);
+		ret = -1;
+	}
+	kperror_release(&werr);
+	return ret;
+}
+
+/* The build lane of a cell: each patch first when asked, then the build stages. */
+static int build_lane(struct cell_run *r, const struct runner_cell_opts *o, struct kperror *err)
+{
+	if (o && o->rev && stage_each_patch(r, o->base, o->commits, o->rev, err) < 0)
+		return -1;
+	return run_lane(r, LANE_BUILD, err);
+}
+
+int runner_run_cell(struct run_ctx *ctx, struct cell *c, const git_oid *commit,
+		    const struct runner_cell_opts *o, struct kperror *err)
+{
+	struct cell_run r;
+	int ret = cell_run_init(&r, ctx, c, commit, err);
+	if (ret == 0) {
+		r.only_tests = o ? o->only_tests : NULL;
+		ret = build_lane(&r, o, err);
+	}
+	if (ret == 0)
+		ret = run_lane(&r, LANE_GUEST, err);
+	ret = finish_cell(&r, ret, err);
+	cell_run_release(&r);
+	if (o && o->done)
+		o->done(o->done_data, c);
+	return ret;
+}
+
+size_t runner_guest_slots(const struct config *cfg)
+{
+	if (strcmp(cfg->vm_guests, "auto"))
+		return (size_t)strtoul(cfg->vm_guests, NULL, 10);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	/* a build takes the cores it has; each emulated guest wants one more and its memory */
+	long by_cores = cores > 2 ? cores / 2 : 1;
+	struct buf meminfo = BUF_INIT;
+	long by_memory = by_cores;
+	if (buf_read_file(&meminfo, "/proc/meminfo") == 0) {
+		const char *avail = strstr(meminfo.data, "MemAvailable:");
+		long kib = avail ? strtol(avail + strlen("MemAvailable:"), NULL, 10) : 0;
+		/* keep 4 GiB for the builds (compilers, linking) */
+		long spare = kib / 1024 - 4096;
+		by_memory = spare / (cfg->vm_memory_mib + 256);
+	}
+	buf_release(&meminfo);
+	long slots = by_cores < by_memory ? by_cores : by_memory;
+	return slots < 1 ? 1 : (size_t)slots;
+}
+
+struct runner_job {
+	struct cell_run r;      /* built and staged: its vmdir holds kernel and tests */
+	struct runner_cell_opts o;
+	struct runner_job *next;
+};
+
+struct runner {
+	struct run_ctx *ctx;
+	pthread_t *slots;
+	size_t nr_slots;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct runner_job *head, *tail;
+	int closing;               /* no more jobs will come */
+	int failed;                /* 'err' is set: later jobs are not run */
+	struct kperror err;
+};
+
+static void job_done(struct runner_job *j)
+{
+	struct cell *c = j->r.cell;
+	cell_run_release(&j->r);
+	if (j->o.done)
+		j->o.done(j->o.done_data, c);
+	free(j);
+}
+
+static void *guest_slot_main(void *arg)
+{
+	struct runner *rn = arg;
+	for (;;) {
+		pthread_mutex_lock(&rn->lock);
+		while (!rn->head && !rn->closing)
+			pthread_cond_wait(&rn->wake, &rn->lock);
+		struct runner_job *j = rn->head;
+		if (j) {
+			rn->head = j->next;
+			if (!rn->head)
+				rn->tail = NULL;
+		}
+		int skip = rn->failed;
+		pthread_mutex_unlock(&rn->lock);
+		if (!j)
+			return NULL;
+
+		struct kperror err = KPERROR_INIT;
+		if (skip || proc_interrupted) {
+			kperror_set(&err, proc_interrupted ? KPERROR_INTERRUPTED : KPERROR_INFRA,
+				    "not run: %s", proc_interrupted ? "interrupted" : "an earlier guest run failed");
+			finish_cell(&j->r, -1, &err);
+		} else if (finish_cell(&j->r, run_lane(&j->r, LANE_GUEST, &err), &err) < 0) {
+			pthread_mutex_lock(&rn->lock);
+			if (!rn->failed) {
+				rn->failed = 1;
+				kperror_set(&rn->err, err.kind, "%s", err.msg.data);
+			}
+			pthread_mutex_unlock(&rn->lock);
+		}
+		kperror_release(&err);
+		job_done(j);
+	}
+}
+
+int runner_start(struct runner **out, struct run_ctx *ctx, size_t guest_slots, struct kperror *err)
+{
+	struct runner *rn = calloc(1, sizeof(*rn));
+	if (guest_slots < 1)
+		guest_slots = 1;
+	if (!rn || !(rn->slots = calloc(guest_slots, sizeof(*rn->slots)))) {
+		free(rn);
+		return kperror_errno(err, KPERROR_INFRA, ENOMEM, "cannot start the guest slots");
+	}
+	rn->ctx = ctx;
+	rn->err = (struct kperror)KPERROR_INIT;
+	pthread_mutex_init(&rn->lock, NULL);
+	pthread_cond_init(&rn->wake, NULL);
+	for (; rn->nr_slots < guest_slots; rn->nr_slots++) {
+		int e = pthread_create(&rn->slots[rn->nr_slots], NULL, guest_slot_main, rn);
+		if (e) {
+			kperror_errno(err, KPERROR_INFRA, e, "cannot start guest slot %zu", rn->nr_slots + 1);
+			struct kperror ignored = KPERROR_INIT;
+			runner_finish(rn, &ignored);
+			kperror_release(&ignored);
+			return -1;
+		}
+	}
+	*out = rn;
+	return 0;
+}
+
+int runner_failed(struct runner *rn)
+{
+	pthread_mutex_lock(&rn->lock);
+	int failed = rn->failed;
+	pthread_mutex_unlock(&rn->lock);
+	return failed;
+}
+
+int runner_submit(struct runner *rn, struct cell *c, const git_oid *commit,
+		  const struct runner_cell_opts *o, struct kperror *err)
+{
+	struct runner_job *j = calloc(1, sizeof(*j));
+	if (!j) {
+		kperror_errno(err, KPERROR_INFRA, ENOMEM, "out of memory");
+		if (o && o->done)
+			o->done(o->done_data, c);
+		return -1;
+	}
+	if (o)
+		j->o = *o;
+	int ret = cell_run_init(&j->r, rn->ctx, c, commit, err);
+	if (ret == 0) {
+		j->r.only_tests = j->o.only_tests;
+		ret = build_lane(&j->r, &j->o, err);
+	}
+	if (ret < 0 || c->verdict != CELL_NOT_RUN) {
+		/* failed here, or decided (it did not build): final now */
+		ret = finish_cell(&j->r, ret, err);
+		job_done(j);
+		return ret;
+	}
+	/* built: the guest is a slot's, while this thread builds on */
+	pthread_mutex_lock(&rn->lock);
+	if (rn->tail)
+		rn->tail->next = j;
+	else
+		rn->head = j;
+	rn->tail = j;
+	pthread_cond_signal(&rn->wake);
+	pthread_mutex_unlock(&rn->lock);
+	return 0;
+}
+
+int runner_finish(struct runner *rn, struct kperror *err)
+{
+	if (!rn)
+		return 0;
+	pthread_mutex_lock(&rn->lock);
+	rn->closing = 1;
+	pthread_cond_broadcast(&rn->wake);
+	pthread_mutex_unlock(&rn->lock);
+	for (size_t i = 0; i < rn->nr_slots; i++)
+		pthread_join(rn->slots[i], NULL);
+	int ret = 0;
+	if (rn->failed)
+		ret = kperror_set(err, rn->err.kind, "%s", rn->err.msg.data);
+	kperror_release(&rn->err);
+	pthread_mutex_destroy(&rn->lock);
+	pthread_cond_destroy(&rn->wake);
+	free(rn->slots);
+	free(rn);
+	return ret;
+}

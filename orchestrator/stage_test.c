@@ -1,0 +1,217 @@
+/* The test stage: the guest tests over ssh, judged by exit code and KTAP. */
+#include "stage.h"
+#include "guest.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void write_output(struct cell *c, const char *name, const char *suffix, const struct buf *b)
+{
+	struct buf path = BUF_INIT;
+	buf_addf(&path, "%s/tests/%s.%s", c->dir, name, suffix);
+	buf_write_file(b, path.data);
+	buf_release(&path);
+}
+
+/* Decide a test's verdict from its exit status and KTAP. */
+static void judge_test(struct test_result *t, const struct guest_exec_result *r, int timeout)
+{
+	struct buf why = BUF_INIT;
+	ktap_parse(&t->ktap, r->out.data);
+	t->exit_code = r->exit_code;
+	t->seconds = r->seconds;
+	if (r->lost) {
+		t->verdict = TEST_LOST;
+		buf_adds(&why, "the connection to the guest was lost");
+	} else if (r->timed_out) {
+		t->verdict = TEST_TIMEOUT;
+		buf_addf(&why, "still running after %d s", timeout);
+	} else if (r->exit_code == 4) {
+		t->verdict = TEST_SKIP;
+		for (size_t i = 0; i < t->ktap.nr && !why.len; i++)
+			if (t->ktap.cases[i].status == KTAP_SKIP && t->ktap.cases[i].directive)
+				buf_adds(&why, t->ktap.cases[i].directive);
+		if (!why.len)
+			buf_adds(&why, "skipped (no reason given)");
+	} else if (r->exit_code == 0 && t->ktap.failed == 0) {
+		t->verdict = TEST_PASS;
+		if (t->ktap.planned >= 0 && (size_t)t->ktap.planned != t->ktap.nr) {
+			t->verdict = TEST_FAIL;
+			buf_addf(&why, "planned %d cases, reported %zu", t->ktap.planned, t->ktap.nr);
+		}
+	} else {
+		t->verdict = TEST_FAIL;
+		if (r->exit_code > 128)
+			buf_addf(&why, "killed by signal %d; ", r->exit_code - 128);
+		else if (r->exit_code == 0)
+			buf_adds(&why, "exit 0 but KTAP reports failures; ");
+		size_t shown = 0;
+		for (size_t i = 0; i < t->ktap.nr && shown < 3; i++) {
+			if (t->ktap.cases[i].status == KTAP_FAIL) {
+				buf_addf(&why, "%snot ok: %s", shown ? "; " : "", t->ktap.cases[i].name);
+				shown++;
+			}
+		}
+		if (t->ktap.failed > shown)
+			buf_addf(&why, "; and %zu more", t->ktap.failed - shown);
+		if (!t->ktap.nr)
+			buf_addf(&why, "exit %d, no KTAP results", r->exit_code);
+	}
+	t->reason = why.len ? buf_detach(&why, NULL) : NULL;
+	buf_release(&why);
+}
+
+/* Append a test that never ran (not built, not reached) to c->tests; takes over 'name'. */
+static void add_unrun_test(struct cell *c, char *name, enum test_verdict verdict, const char *reason)
+{
+	struct test_result *t = &c->tests[c->nr_tests++];
+	t->name = name;
+	t->verdict = verdict;
+	t->reason = strdup(reason);
+	t->ktap.planned = -1;
+}
+
+int stage_test(struct cell_run *r, struct kperror *err)
+{
+	struct cell *c = r->cell;
+	const struct strvec *tests = &r->tests;
+	int test_timeout = r->ctx->cfg->test_timeout * r->arch->arch->slowdown;
+	struct guest *g = NULL;
+	struct buf remote = BUF_INIT, what = BUF_INIT;
+	int ret = -1;
+	double start = util_now();
+	size_t failed = 0;
+
+	stage_ui_start(r, STAGE_TEST, NULL);
+	if (guest_connect(&g, vm_ssh_port(r->vm), r->key, err) < 0)
+		goto out;
+	c->tests = calloc(tests->nr + r->unbuilt.nr + 1, sizeof(*c->tests));
+	size_t i;
+	for (i = 0; i < tests->nr; i++) {
+		const char *name = strrchr(tests->v[i], '/') + 1;
+		struct guest_exec_result res = GUEST_EXEC_RESULT_INIT;
+		struct test_result *t = &c->tests[c->nr_tests++];
+		t->name = strdup(name);
+		t->ktap.planned = -1;
+		buf_reset(&remote);
+		buf_addf(&remote, "/kpipe/%s", name);
+		if (guest_push(g, tests->v[i], remote.data, err) < 0) {
+			if (!vm_is_running(r->vm)) {
+				kperror_clear(err);
+				t->verdict = TEST_LOST;
+				t->reason = strdup("the guest died before the test could start");
+				break;
+			}
+			goto out;
+		}
+		buf_reset(&what);
+		buf_addf(&what, "running %s", name);
+		stage_ui_alive(r, STAGE_TEST, util_now() - start, what.data);
+		if (guest_exec(&res, g, remote.data, test_timeout, err) < 0) {
+			guest_exec_result_release(&res);
+			goto out;
+		}
+		judge_test(t, &res, test_timeout);
+		write_output(c, name, "out", &res.out);
+		write_output(c, name, "err", &res.err);
+		/*
+		 * A test that failed on what the kernel logged ("# kernel: ..." from
+		 * ktap_test_kmsg()) is not run again: a WARN_ON_ONCE stays quiet the
+		 * second time, which would make a kernel bug look flaky.
+		 */
+		int kernel_logged = res.out.data && strstr(res.out.data, "\n# kernel: ") != NULL;
+		guest_exec_result_release(&res);
+		t->runs = 1;
+		t->failures = t->verdict == TEST_FAIL;
+		/* a plain failure runs again: always = failure, sometimes = flaky */
+		for (int k = 0; t->verdict == TEST_FAIL && !kernel_logged && k < r->ctx->cfg->test_retries; k++) {
+			struct guest_exec_result again = GUEST_EXEC_RESULT_INIT;
+			struct test_result rerun = { 0 };
+			rerun.ktap.planned = -1;
+			buf_reset(&what);
+			buf_addf(&what, "running %s again (%d of %d) after a failure", name, k + 1,
+				 r->ctx->cfg->test_retries);
+			stage_ui_alive(r, STAGE_TEST, util_now() - start, what.data);
+			if (guest_exec(&again, g, remote.data, test_timeout, err) < 0) {
+				guest_exec_result_release(&again);
+				goto out;
+			}
+			judge_test(&rerun, &again, test_timeout);
+			struct buf suffix = BUF_INIT;
+			buf_addf(&suffix, "rerun%d.out", k + 1);
+			write_output(c, name, suffix.data, &again.out);
+			buf_release(&suffix);
+			guest_exec_result_release(&again);
+			t->runs++;
+			if (rerun.verdict == TEST_FAIL) {
+				t->failures++;
+			} else if (rerun.verdict == TEST_PASS) {
+				t->verdict = TEST_FLAKY;
+				struct buf why = BUF_INIT;
+				buf_addf(&why, "failed %d of %d runs (first: %s)", t->failures, t->runs,
+					 t->reason ? t->reason : "?");
+				free(t->reason);
+				t->reason = buf_detach(&why, NULL);
+			}
+			free(rerun.reason);
+			ktap_release(&rerun.ktap);
+			if (rerun.verdict != TEST_FAIL && rerun.verdict != TEST_PASS)
+				break; /* it hung or the guest went away: keep the first verdict */
+		}
+		if (t->verdict == TEST_FAIL || t->verdict == TEST_TIMEOUT || t->verdict == TEST_LOST)
+			failed++;
+		if (t->verdict == TEST_LOST || !vm_is_running(r->vm))
+			break; /* the guest is gone: no point in the rest */
+		if (t->verdict == TEST_TIMEOUT) {
+			/* the hung test may hold the session: start a fresh one */
+			guest_close(g);
+			g = NULL;
+			if (guest_connect(&g, vm_ssh_port(r->vm), r->key, err) < 0) {
+				kperror_clear(err);
+				break;
+			}
+		}
+	}
+	/* the tests a dead or hung guest never reached are listed, not dropped */
+	if (i < tests->nr) {
+		struct buf why = BUF_INIT;
+		const struct test_result *last = &c->tests[c->nr_tests - 1];
+		buf_addf(&why, "the guest %s during %s", vm_is_running(r->vm) ? "stopped answering" : "died",
+			 last->name);
+		for (size_t k = i + 1; k < tests->nr; k++)
+			add_unrun_test(c, strdup(strrchr(tests->v[k], '/') + 1), TEST_NOT_RUN, why.data);
+		buf_release(&why);
+	}
+	/* what could not be built for the guest is skipped, saying why */
+	for (size_t k = 0; k < r->unbuilt.nr; k++) {
+		const char *line = r->unbuilt.v[k], *tab = strchr(line, '\t');
+		add_unrun_test(c, tab ? strndup(line, (size_t)(tab - line)) : strdup(line), TEST_SKIP,
+			       tab ? tab + 1 : "could not be built");
+	}
+	if (g && vm_is_running(r->vm)) {
+		struct guest_exec_result res = GUEST_EXEC_RESULT_INIT;
+		if (guest_exec(&res, g, "dmesg", 60, err) < 0) {
+			guest_exec_result_release(&res);
+			goto out;
+		}
+		struct buf path = BUF_INIT;
+		buf_addf(&path, "%s/dmesg.txt", c->dir);
+		buf_write_file(&res.out, path.data);
+		buf_release(&path);
+		guest_exec_result_release(&res);
+	}
+	ret = 0;
+out:
+	guest_close(g);
+	c->seconds[STAGE_TEST] = util_now() - start;
+	char outcome[64];
+	snprintf(outcome, sizeof(outcome), "%zu test%s, %zu failed", c->nr_tests,
+		 c->nr_tests == 1 ? "" : "s", failed);
+	stage_ui_end(r, STAGE_TEST, ret < 0 ? "error" : outcome);
+	buf_release(&remote);
+	buf_release(&what);
+	return ret;
+}
+

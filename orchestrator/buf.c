@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,24 +155,38 @@ int buf_read_file(struct buf *b, const char *path)
 
 int buf_write_file(const struct buf *b, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	size_t off = 0;
-	while (off < b->len) {
-		ssize_t n = write(fd, b->data + off, b->len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			return -e;
-		}
-		off += (size_t)n;
+	/* all or nothing: a temporary file beside it, renamed over it once complete */
+	size_t plen = strlen(path);
+	char *tmp = malloc(plen + sizeof(".tmp-XXXXXX"));
+	if (!tmp)
+		return -ENOMEM;
+	memcpy(tmp, path, plen);
+	memcpy(tmp + plen, ".tmp-XXXXXX", sizeof(".tmp-XXXXXX"));
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	int e = 0;
+	if (fd < 0) {
+		e = -errno;
+		free(tmp);
+		return e;
 	}
-	if (close(fd) < 0)
-		return -errno;
-	return 0;
+	size_t off = 0;
+	while (off < b->len && !e) {
+		ssize_t n = write(fd, b->data + off, b->len - off);
+		if (n < 0 && errno != EINTR)
+			e = -errno;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	if (!e && fchmod(fd, 0644) < 0)
+		e = -errno;
+	if (close(fd) < 0 && !e)
+		e = -errno;
+	if (!e && rename(tmp, path) < 0)
+		e = -errno;
+	if (e)
+		unlink(tmp);
+	free(tmp);
+	return e;
 }
 
 void buf_add_json_escaped(struct buf *b, const char *s)

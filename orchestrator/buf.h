@@ -45,7 +45,12 @@ char *buf_detach(struct buf *b, size_t *len_out);
  * the buffer unchanged.
  */
 int buf_read_file(struct buf *b, const char *path);
-/* Replace the file at 'path' with the contents.  Returns 0 or -errno. */
+/*
+ * Replace the file at 'path' with the contents (mode 0644), all or nothing:
+ * written to a temporary file beside it and renamed over it once complete,
+ * so a full disk leaves the old file or none, never half of one.  Returns
+ * 0 or -errno.
+ */
 int buf_write_file(const struct buf *b, const char *path);
 /*
  * Append 's' escaped for XML/HTML text and attribute values (& < > " '),

@@ -1,5 +1,7 @@
 #include "kperror.h"
 
+#include <errno.h>
+
 #include <stdarg.h>
 #include <string.h>
 
@@ -24,7 +26,10 @@ int kperror_errno(struct kperror *err, enum kperror_kind kind, int errnum,
 	va_start(ap, fmt);
 	buf_vaddf(&err->msg, fmt, ap);
 	va_end(ap);
-	buf_addf(&err->msg, ": %s", strerror(errnum < 0 ? -errnum : errnum));
+	int e = errnum < 0 ? -errnum : errnum;
+	buf_addf(&err->msg, ": %s", strerror(e));
+	if (e == ENOSPC || e == EDQUOT)
+		buf_adds(&err->msg, " (the filesystem it is on is full: free space there and run again)");
 	return -1;
 }
 

@@ -126,7 +126,7 @@ int proc_run(struct proc *p, struct kperror *err)
 	int tick_every = p->tick_seconds > 0 ? p->tick_seconds : 10;
 	double next_tick = start + tick_every;
 	int status = 0;
-	int eof = 0;
+	int eof = 0, log_errno = 0;
 	char chunk[65536];
 	for (;;) {
 		if (!eof) {
@@ -137,9 +137,8 @@ int proc_run(struct proc *p, struct kperror *err)
 				if (r > 0) {
 					if (p->out)
 						buf_add(p->out, chunk, (size_t)r);
-					if (logfd >= 0 && write(logfd, chunk, (size_t)r) < 0) {
-						/* a full disk shows up in the build itself */
-					}
+					if (logfd >= 0 && !log_errno && write(logfd, chunk, (size_t)r) < 0)
+						log_errno = errno;
 				} else if (r == 0 || (r < 0 && errno != EINTR && errno != EAGAIN)) {
 					eof = 1;
 				}
@@ -157,8 +156,8 @@ int proc_run(struct proc *p, struct kperror *err)
 			while ((r = read(pipefd[0], chunk, sizeof(chunk))) > 0) {
 				if (p->out)
 					buf_add(p->out, chunk, (size_t)r);
-				if (logfd >= 0 && write(logfd, chunk, (size_t)r) < 0) {
-				}
+				if (logfd >= 0 && !log_errno && write(logfd, chunk, (size_t)r) < 0)
+					log_errno = errno;
 			}
 			break;
 		}
@@ -181,6 +180,11 @@ int proc_run(struct proc *p, struct kperror *err)
 		}
 	}
 	p->elapsed = util_now() - start;
+	if (log_errno) {
+		/* a log cut short (a full disk) is no result to judge by */
+		kperror_errno(err, KPERROR_INFRA, log_errno, "cannot write the log '%s'", p->log_path);
+		goto out;
+	}
 	if (WIFEXITED(status))
 		p->exit_code = WEXITSTATUS(status);
 	else if (WIFSIGNALED(status))

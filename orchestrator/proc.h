@@ -44,8 +44,9 @@ struct proc {
 /*
  * Run the program and wait for it.  Returns 0 when it ran to an end
  * (check exit_code and timed_out), or -1 with 'err' set when it could not
- * be started (not installed, cwd missing), the log could not be opened, or
- * the user interrupted kpipe (kind KPERROR_INTERRUPTED).
+ * be started (not installed, cwd missing), the log could not be opened or
+ * written (KPERROR_INFRA: a log cut short is no result), or the user
+ * interrupted kpipe (kind KPERROR_INTERRUPTED).
  */
 int proc_run(struct proc *p, struct kperror *err);
 /* Free argv and env; the struct can be reused after PROC_INIT. */

@@ -89,11 +89,13 @@ static int apply_step(struct run_ctx *ctx, struct run_revision *rr, const struct
 	run_ctx_say(ctx, pr->name, "onto %s", rr->onto_why);
 	double a0 = util_now();
 	if (apply_revision(&rr->commits, ctx->tree, rr->rev, &rr->onto, err) < 0) {
+		rr->apply_seconds = util_now() - a0;
 		run_ctx_say(ctx, pr->name, "apply: FAILED: %s", err->msg.data);
 		return -1;
 	}
+	rr->apply_seconds = util_now() - a0;
 	run_ctx_say(ctx, pr->name, "apply: %zu patch%s as %s in %s", rr->rev->nr, rr->rev->nr == 1 ? "" : "es",
-		    rr->commits.branch, util_duration(util_now() - a0));
+		    rr->commits.branch, util_duration(rr->apply_seconds));
 	return 0;
 }
 
@@ -161,6 +163,7 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 				/* the revision's cells: apply-failed, bad input */
 				for (size_t k = i; k < plan->nr_cells && plan->cells[k].rev == pc->rev; k++) {
 					cells[k].verdict = CELL_APPLY_FAILED;
+					cells[k].seconds[STAGE_APPLY] = rr->apply_seconds;
 					results_set_detail(&cells[k], "%s", err->msg.data);
 					if (results_write_cell(&cells[k], err) < 0)
 						goto out;
@@ -168,11 +171,12 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 				kperror_clear(err);
 			}
 		}
+		c->seconds[STAGE_APPLY] = rr->apply_seconds;
 		if (c->verdict == CELL_APPLY_FAILED)
 			continue;
 		hex_of(&c->commit, &rr->commits.head);
 		hex_of(&c->onto, &rr->onto);
-		c->branch = strdup(rr->commits.branch ? rr->commits.branch : "");
+		c->branch = rr->commits.branch ? strdup(rr->commits.branch) : NULL;
 		if (pc->steps & PLAN_EACH_PATCH) {
 			o.rev = rr->rev;
 			o.base = &rr->onto;

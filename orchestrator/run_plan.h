@@ -20,6 +20,7 @@ struct run_revision {
 	char *onto_why;            /* for the user: where 'onto' comes from (owned) */
 	struct apply_result commits; /* --commits: given; else filled by the apply step */
 	char *range;               /* --commits: the range as given, else NULL */
+	double apply_seconds;      /* how long applying took */
 };
 
 /* What the runner keeps of a base cell: its cache key. */

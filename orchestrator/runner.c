@@ -46,6 +46,8 @@ static int finish_cell(struct cell_run *r, int ret, struct kperror *err)
 {
 	struct cell *c = r->cell;
 	stage_verdict(r);
+	if (ret == 0 && r->write_errno)
+		ret = kperror_errno(err, KPERROR_INFRA, r->write_errno, "cannot write '%s'", r->write_path);
 	if (ret < 0) {
 		c->verdict = err->kind == KPERROR_INTERRUPTED ? CELL_NOT_RUN : CELL_INFRA;
 		results_set_detail(c, "%s", err->msg.data);

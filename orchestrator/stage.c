@@ -28,8 +28,28 @@ void cell_run_release(struct cell_run *r)
 {
 	stage_verdict(r);
 	kbuild_result_release(&r->kb);
+	free(r->write_path);
+	r->write_path = NULL;
 	strvec_clear(&r->tests);
 	strvec_clear(&r->unbuilt);
+}
+
+static void keep_result(struct cell_run *r, int e, const char *path)
+{
+	if (e >= 0 || r->write_errno)
+		return;
+	r->write_errno = -e;
+	r->write_path = strdup(path);
+}
+
+void stage_keep_file(struct cell_run *r, const struct buf *b, const char *path)
+{
+	keep_result(r, buf_write_file(b, path), path);
+}
+
+void stage_keep_copy(struct cell_run *r, const char *from, const char *path)
+{
+	keep_result(r, util_copy_file(from, path), path);
 }
 
 const struct arch_ready *run_ctx_arch(const struct run_ctx *ctx, const char *name)

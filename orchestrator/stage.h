@@ -81,6 +81,8 @@ struct cell_run {
 	struct strvec unbuilt;  /* "NAME\tREASON": tests that could not be built, reported as skipped */
 	int guest_died;         /* set by stage_verdict() */
 	int settled;            /* stage_verdict() has run */
+	int write_errno;        /* the first result file that could not be written ... */
+	char *write_path;       /* ... and where: the cell cannot be trusted (stage_keep_file()) */
 	/* what the progress ticks of a long step report */
 	enum stage tick_stage;
 	const char *tick_log;   /* its last line says what make does, or NULL */
@@ -152,6 +154,15 @@ void stage_verdict(struct cell_run *r);
  */
 int stage_each_patch(struct cell_run *r, const git_oid *base, const git_oid *commits,
 		     const struct revision *rev, struct kperror *err);
+
+/*
+ * Write 'b' to the cell's file 'path'; a failure (a full disk) is kept in
+ * r->write_errno / r->write_path for the runner, which makes the cell an
+ * infrastructure error: a result with a file missing is no result.
+ */
+void stage_keep_file(struct cell_run *r, const struct buf *b, const char *path);
+/* The same for a copy of the file 'from'. */
+void stage_keep_copy(struct cell_run *r, const char *from, const char *path);
 
 /* For the stage files: progress through ctx->ui (any may be NULL). */
 void stage_ui_start(struct cell_run *r, enum stage s, const char *what);

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void write_output(struct cell *c, const char *name, const char *suffix, const struct buf *b)
+static void write_output(struct cell_run *r, const char *name, const char *suffix, const struct buf *b)
 {
 	struct buf path = BUF_INIT;
-	buf_addf(&path, "%s/tests/%s.%s", c->dir, name, suffix);
-	buf_write_file(b, path.data);
+	buf_addf(&path, "%s/tests/%s.%s", r->cell->dir, name, suffix);
+	stage_keep_file(r, b, path.data);
 	buf_release(&path);
 }
 
@@ -73,6 +73,34 @@ static void add_unrun_test(struct cell *c, char *name, enum test_verdict verdict
 	t->ktap.planned = -1;
 }
 
+/*
+ * After test 't': 0 the guest is there for the next test; 1 it is not
+ * (the domain stopped, or it stopped answering ssh: a finding about the
+ * kernel); -1 with 'err' (KPERROR_INFRA) when the guest cannot be judged:
+ * libvirt stopped answering, or the ssh connection broke while the guest
+ * runs and its sshd still answers.
+ */
+static int guest_gone(struct cell_run *r, const struct test_result *t, struct kperror *err)
+{
+	switch (vm_state(r->vm)) {
+	case VM_STATE_UNKNOWN:
+		return kperror_set(err, KPERROR_INFRA,
+				   "lost the connection to libvirt at '%s' during %s (the guest was still up)",
+				   r->ctx->cfg->vm_uri, t->name);
+	case VM_STATE_GONE:
+		return 1;
+	case VM_STATE_RUNNING:
+		break;
+	}
+	if (t->verdict != TEST_LOST)
+		return 0;
+	if (vm_ssh_answers(r->vm))
+		return kperror_set(err, KPERROR_INFRA,
+				   "the ssh connection to the guest broke during %s, though the guest runs and its sshd answers",
+				   t->name);
+	return 1;
+}
+
 int stage_test(struct cell_run *r, struct kperror *err)
 {
 	struct cell *c = r->cell;
@@ -98,12 +126,15 @@ int stage_test(struct cell_run *r, struct kperror *err)
 		buf_reset(&remote);
 		buf_addf(&remote, "/kpipe/%s", name);
 		if (guest_push(g, tests->v[i], remote.data, err) < 0) {
-			if (!vm_is_running(r->vm)) {
+			if (vm_state(r->vm) == VM_STATE_GONE) {
 				kperror_clear(err);
 				t->verdict = TEST_LOST;
 				t->reason = strdup("the guest died before the test could start");
 				break;
 			}
+			if (vm_state(r->vm) == VM_STATE_UNKNOWN)
+				kperror_set(err, KPERROR_INFRA, "lost the connection to libvirt at '%s' during %s (the guest was still up)",
+					    r->ctx->cfg->vm_uri, name);
 			goto out;
 		}
 		buf_reset(&what);
@@ -114,8 +145,8 @@ int stage_test(struct cell_run *r, struct kperror *err)
 			goto out;
 		}
 		judge_test(t, &res, test_timeout);
-		write_output(c, name, "out", &res.out);
-		write_output(c, name, "err", &res.err);
+		write_output(r, name, "out", &res.out);
+		write_output(r, name, "err", &res.err);
 		/*
 		 * A test that failed on what the kernel logged ("# kernel: ..." from
 		 * ktap_test_kmsg()) is not run again: a WARN_ON_ONCE stays quiet the
@@ -141,7 +172,7 @@ int stage_test(struct cell_run *r, struct kperror *err)
 			judge_test(&rerun, &again, test_timeout);
 			struct buf suffix = BUF_INIT;
 			buf_addf(&suffix, "rerun%d.out", k + 1);
-			write_output(c, name, suffix.data, &again.out);
+			write_output(r, name, suffix.data, &again.out);
 			buf_release(&suffix);
 			guest_exec_result_release(&again);
 			t->runs++;
@@ -162,7 +193,10 @@ int stage_test(struct cell_run *r, struct kperror *err)
 		}
 		if (t->verdict == TEST_FAIL || t->verdict == TEST_TIMEOUT || t->verdict == TEST_LOST)
 			failed++;
-		if (t->verdict == TEST_LOST || !vm_is_running(r->vm))
+		int gone = guest_gone(r, t, err);
+		if (gone < 0)
+			goto out;
+		if (gone)
 			break; /* the guest is gone: no point in the rest */
 		if (t->verdict == TEST_TIMEOUT) {
 			/* the hung test may hold the session: start a fresh one */
@@ -178,7 +212,7 @@ int stage_test(struct cell_run *r, struct kperror *err)
 	if (i < tests->nr) {
 		struct buf why = BUF_INIT;
 		const struct test_result *last = &c->tests[c->nr_tests - 1];
-		buf_addf(&why, "the guest %s during %s", vm_is_running(r->vm) ? "stopped answering" : "died",
+		buf_addf(&why, "the guest %s during %s", vm_state(r->vm) == VM_STATE_GONE ? "died" : "stopped answering",
 			 last->name);
 		for (size_t k = i + 1; k < tests->nr; k++)
 			add_unrun_test(c, strdup(strrchr(tests->v[k], '/') + 1), TEST_NOT_RUN, why.data);
@@ -198,7 +232,7 @@ int stage_test(struct cell_run *r, struct kperror *err)
 		}
 		struct buf path = BUF_INIT;
 		buf_addf(&path, "%s/dmesg.txt", c->dir);
-		buf_write_file(&res.out, path.data);
+		stage_keep_file(r, &res.out, path.data);
 		buf_release(&path);
 		guest_exec_result_release(&res);
 	}

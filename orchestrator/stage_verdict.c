@@ -14,13 +14,13 @@ void stage_verdict(struct cell_run *r)
 	if (r->settled)
 		return;
 	r->settled = 1;
-	if (r->vm && !vm_is_running(r->vm))
+	if (r->vm && vm_state(r->vm) == VM_STATE_GONE)
 		r->guest_died = 1;
 	vm_destroy(r->vm);
 	r->vm = NULL;
 	if (r->console) {
 		buf_addf(&path, "%s/console.log", c->dir);
-		util_copy_file(r->console, path.data);
+		stage_keep_copy(r, r->console, path.data);
 		/* splats: the console has everything the kernel printed */
 		if (buf_read_file(&log, r->console) == 0)
 			splat_scan(&c->splats, log.data);

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <netinet/in.h>
@@ -14,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct vm {
+	char *uri, *name;
 	virConnectPtr conn;
 	virDomainPtr dom;
 	int port;
@@ -161,8 +164,26 @@ static int start_daemons(struct kperror *err)
 	return 0;
 }
 
-static int connect_libvirt(virConnectPtr *out, const char *uri, struct kperror *err)
+/*
+ * Without udev /dev/kvm stays root:root 0600: libvirtd probes QEMU as root
+ * with KVM, then finds that the qemu user cannot open it, calls its
+ * capability cache stale and probes again at every domain start (about
+ * 48 s each on x86_64).  Give the device what Debian's udev rule
+ * (50-udev-default.rules) gives it: group kvm, mode 0660.
+ */
+static void kvm_device_as_udev_sets_it(void)
 {
+	struct stat st;
+	struct group *kvm = getgrnam("kvm");
+	if (geteuid() != 0 || !kvm || stat("/dev/kvm", &st) < 0 || !S_ISCHR(st.st_mode))
+		return;
+	if (st.st_gid == 0 && (st.st_mode & 0777) == 0600 && chown("/dev/kvm", 0, kvm->gr_gid) == 0)
+		chmod("/dev/kvm", 0660);
+}
+
+static int connect_libvirt(virConnectPtr *out, const char *uri, int wait_seconds, struct kperror *err)
+{
+	kvm_device_as_udev_sets_it();
 	virSetErrorFunc(NULL, quiet_libvirt);
 	*out = virConnectOpen(uri);
 	if (*out)
@@ -172,7 +193,7 @@ static int connect_libvirt(virConnectPtr *out, const char *uri, struct kperror *
 				   uri, libvirt_message());
 	if (start_daemons(err) < 0)
 		return -1;
-	double deadline = util_now() + 90;
+	double deadline = util_now() + wait_seconds;
 	while (util_now() < deadline) {
 		if (proc_interrupted)
 			return kperror_set(err, KPERROR_INTERRUPTED, "interrupted while starting libvirtd");
@@ -182,8 +203,8 @@ static int connect_libvirt(virConnectPtr *out, const char *uri, struct kperror *
 		usleep(500 * 1000);
 	}
 	return kperror_set(err, KPERROR_INFRA,
-			   "started libvirtd, but '%s' did not answer within 90 s: %s", uri,
-			   libvirt_message());
+			   "started libvirtd, but '%s' did not answer within %d s: %s", uri,
+			   wait_seconds, libvirt_message());
 }
 
 int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
@@ -199,7 +220,9 @@ int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
 	if (vm_choose_accel(&accel, &why, o->accel, o->arch, err) < 0)
 		goto out;
 	snprintf(vm->accel, sizeof(vm->accel), "%s", accel.data);
-	if (connect_libvirt(&vm->conn, o->uri, err) < 0)
+	vm->uri = strdup(o->uri);
+	vm->name = strdup(o->name);
+	if (connect_libvirt(&vm->conn, o->uri, 90, err) < 0)
 		goto out;
 	for (int attempt = 0; attempt < 5 && !vm->dom; attempt++) {
 		int e = free_port(&vm->port);
@@ -238,13 +261,25 @@ const char *vm_accel(const struct vm *vm)
 	return vm->accel;
 }
 
-int vm_is_running(struct vm *vm)
+enum vm_state vm_state(struct vm *vm)
 {
 	int state = 0, reason = 0;
-	if (!vm->dom || virDomainGetState(vm->dom, &state, &reason, 0) < 0)
-		return 0;
-	return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED ||
-	       state == VIR_DOMAIN_PAUSED;
+	if (!vm->dom)
+		return VM_STATE_GONE;
+	if (virDomainGetState(vm->dom, &state, &reason, 0) < 0) {
+		virErrorPtr e = virGetLastError();
+		if (e && e->code == VIR_ERR_NO_DOMAIN)
+			return VM_STATE_GONE; /* a transient domain that stopped is undefined */
+		return VM_STATE_UNKNOWN;
+	}
+	return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED || state == VIR_DOMAIN_PAUSED
+		       ? VM_STATE_RUNNING
+		       : VM_STATE_GONE;
+}
+
+int vm_is_running(struct vm *vm)
+{
+	return vm_state(vm) == VM_STATE_RUNNING;
 }
 
 /* 1 if something on the port sends an "SSH-" banner within a second or two. */
@@ -274,7 +309,12 @@ int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
 	for (;;) {
 		if (proc_interrupted)
 			return kperror_set(err, KPERROR_INTERRUPTED, "interrupted while the guest booted");
-		if (!vm_is_running(vm))
+		enum vm_state st = vm_state(vm);
+		if (st == VM_STATE_UNKNOWN)
+			return kperror_set(err, KPERROR_INFRA,
+					   "lost the connection to libvirt at '%s' while the guest booted: %s", vm->uri,
+					   libvirt_message());
+		if (st == VM_STATE_GONE)
 			return VM_DIED;
 		if (banner_seen(vm->port))
 			return VM_READY;
@@ -289,16 +329,50 @@ int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
 	}
 }
 
+int vm_ssh_answers(struct vm *vm)
+{
+	for (int i = 0; i < 3; i++) {
+		if (banner_seen(vm->port))
+			return 1;
+		sleep(1);
+	}
+	return 0;
+}
+
+/* libvirt went away while the domain ran: connect again and destroy it by name. */
+static void destroy_by_name(struct vm *vm)
+{
+	struct kperror err = KPERROR_INIT;
+	virConnectPtr conn = NULL;
+	if (vm->conn)
+		virConnectClose(vm->conn);
+	vm->conn = NULL;
+	if (connect_libvirt(&conn, vm->uri, 60, &err) == 0) {
+		virDomainPtr dom = virDomainLookupByName(conn, vm->name);
+		if (dom) {
+			virDomainDestroy(dom);
+			virDomainFree(dom);
+		}
+		virConnectClose(conn);
+	}
+	kperror_release(&err);
+}
+
 void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
 	if (vm->dom) {
-		if (vm_is_running(vm))
+		enum vm_state st = vm_state(vm);
+		if (st == VM_STATE_RUNNING)
 			virDomainDestroy(vm->dom);
 		virDomainFree(vm->dom);
+		if (st == VM_STATE_UNKNOWN)
+			destroy_by_name(vm);
 	}
 	if (vm->conn)
 		virConnectClose(vm->conn);
+	free(vm->uri);
+	free(vm->name);
 	free(vm);
 }

@@ -52,17 +52,33 @@ int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err);
 int vm_ssh_port(const struct vm *vm);
 /* The accelerator actually used ("kvm" or "tcg"). */
 const char *vm_accel(const struct vm *vm);
-/* 1 while the domain runs. */
+enum vm_state {
+	VM_STATE_RUNNING,  /* the domain runs */
+	VM_STATE_GONE,     /* it stopped: shut off, crashed, destroyed (panic, reboot) */
+	VM_STATE_UNKNOWN,  /* libvirt does not answer (daemon died or restarted): the guest may well live */
+};
+/* What the domain is doing, as libvirt says. */
+enum vm_state vm_state(struct vm *vm);
+/* 1 while the domain runs (vm_state() is VM_STATE_RUNNING). */
 int vm_is_running(struct vm *vm);
+/* 1 if the guest's sshd sends its banner within a few seconds. */
+int vm_ssh_answers(struct vm *vm);
 /*
  * Wait until the guest's sshd sends its "SSH-" banner.  Returns
  * VM_READY, VM_DIED (the domain stopped: panic, reboot) or VM_TIMEOUT, or
- * -1 with 'err' if interrupted.  'tick' is called every few seconds.
+ * -1 with 'err' if interrupted (KPERROR_INTERRUPTED) or libvirt stopped
+ * answering (KPERROR_INFRA).  'tick' is called every few seconds.
  */
 int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
 		    void (*tick)(void *data, double elapsed), void *tick_data,
 		    struct kperror *err);
-/* Destroy the domain (if still running) and free 'vm'.  NULL is fine. */
+/*
+ * Destroy the domain (if still running) and free 'vm'.  NULL is fine.
+ * When libvirt stopped answering (the daemon died: the domain lost its
+ * auto-destroy with the connection), connect again, waiting up to a
+ * minute (starting the local daemon as vm_start() would), and destroy it
+ * by name.
+ */
 void vm_destroy(struct vm *vm);
 
 /* Build the domain XML (exposed for unit tests). */

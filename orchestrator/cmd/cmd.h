@@ -74,10 +74,11 @@ void ui_print_plan(const struct plan *p);
 /*
  * The end of a run: summary.json/.tsv, the reports, the history record
  * (in 'cache_dir'), then the matrix, the time per revision and what the
- * overlap saved, and where the results are.
+ * overlap saved, and where the results are.  -1 (said in the output) if
+ * a report or the history could not be written.
  */
-void ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
-		   const struct cell *cells, size_t n, double cells_wall, double started);
+int ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
+		  const struct cell *cells, size_t n, double cells_wall, double started);
 /*
  * The command's return for a run whose cells' exit code is 'code' and
  * which 'failed' (kpipe or the machine): 0 or 1, or -1 with 'err' for

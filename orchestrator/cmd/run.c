@@ -100,8 +100,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		goto out;
 	ui_print_series(&s, o.ranges.nr > 0);
 	run_plan_make(&plan, &rc, revs, s.nr, bases, o.with_baseline, o.each_patch, o.bisect);
+	ui_print_plan(&plan);
 	if (o.dry_run) {
-		ui_print_plan(&plan);
 		ret = 0;
 		goto out;
 	}
@@ -114,7 +114,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	if (failed)
 		printf("%s: %s\n", run_err.kind == KPERROR_INTERRUPTED ? "interrupted" : "error", run_err.msg.data);
 	kperror_release(&run_err);
-	ui_report_run(ctx->cfg.cache_dir, run_dir, title, rc.tree->base_desc, cells, plan.nr_cells, wall, start);
+	if (ui_report_run(ctx->cfg.cache_dir, run_dir, title, rc.tree->base_desc, cells, plan.nr_cells, wall, start) < 0)
+		failed = 1;
 	ret = ui_run_exit(err, verdict_exit_code(cells, plan.nr_cells), failed, run_dir);
 out:
 	if (o.help) {

@@ -278,23 +278,35 @@ const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kp
 int ui_write_reports(const char *run_dir, const char *title, const char *base_desc,
 		     const struct cell *cells, size_t n, struct kperror *err)
 {
-	struct buf path = BUF_INIT;
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	char *mem = NULL;
+	size_t len = 0;
+	int ret = -1;
 	if (report_write_all(run_dir, title, cells, n, err) < 0)
-		return -1;
+		goto out;
 	buf_addf(&path, "%s/summary.txt", run_dir);
-	FILE *f = fopen(path.data, "w");
+	FILE *f = open_memstream(&mem, &len);
 	if (!f) {
 		kperror_errno(err, KPERROR_INFRA, errno, "cannot write '%s'", path.data);
-		buf_release(&path);
-		return -1;
+		goto out;
 	}
 	fprintf(f, "kpipe results: %s\n", title);
 	if (base_desc)
 		fprintf(f, "base: %s\n", base_desc);
 	ui_print_matrix(f, cells, n);
 	fclose(f);
+	buf_add(&text, mem, len);
+	int e = buf_write_file(&text, path.data);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot write '%s'", path.data);
+		goto out;
+	}
+	ret = 0;
+out:
+	free(mem);
+	buf_release(&text);
 	buf_release(&path);
-	return 0;
+	return ret;
 }
 
 int ui_prepare_arches(struct run_ctx *rc, struct kperror *err)
@@ -353,18 +365,23 @@ static void print_overlap(const struct cell *cells, size_t n, double wall)
 	       summed > wall ? summed - wall : 0.0);
 }
 
-void ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
-		   const struct cell *cells, size_t n, double cells_wall, double started)
+int ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
+		  const struct cell *cells, size_t n, double cells_wall, double started)
 {
 	struct kperror err = KPERROR_INIT;
 	struct buf db = BUF_INIT;
+	int ret = 0;
 	if (results_write_summary(run_dir, title, cells, n, &err) < 0 ||
-	    ui_write_reports(run_dir, title, base_desc, cells, n, &err) < 0)
-		fprintf(stderr, "kpipe: %s\n", err.msg.data);
+	    ui_write_reports(run_dir, title, base_desc, cells, n, &err) < 0) {
+		printf("error: %s\n", err.msg.data);
+		ret = -1;
+	}
 	kperror_clear(&err);
 	buf_addf(&db, "%s/history.sqlite", cache_dir);
-	if (history_record(db.data, run_dir, title, base_desc, cells, n, &err) < 0)
-		fprintf(stderr, "kpipe: %s\n", err.msg.data);
+	if (history_record(db.data, run_dir, title, base_desc, cells, n, &err) < 0) {
+		printf("error: %s\n", err.msg.data);
+		ret = -1;
+	}
 	buf_release(&db);
 	kperror_release(&err);
 	ui_print_matrix(stdout, cells, n);
@@ -378,6 +395,7 @@ void ui_report_run(const char *cache_dir, const char *run_dir, const char *title
 	}
 	print_overlap(cells, n, cells_wall);
 	printf("results: %s (%s)\n", run_dir, util_duration(util_now() - started));
+	return ret;
 }
 
 int ui_run_exit(struct kperror *err, int code, int failed, const char *run_dir)

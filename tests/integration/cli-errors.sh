@@ -46,3 +46,33 @@ expect_match "truncated.mbox:1: v1 patch 1/1 'mm/memory: add zap_count_uffd_wp\(
 	"the truncated patch is named"
 expect_exit 2 "kpipe run refuses it before building" -- $KPIPE run $F/truncated.mbox
 expect_match "^kpipe run: .*truncated.mbox:1: .*is not a valid diff" "run names it too"
+
+# bad input is said at once, even while another kpipe holds the cache
+mkdir -p /var/cache/kpipe
+flock /var/cache/kpipe/kpipe.lock sleep 60 &
+holder=$!
+sleep 0.5
+expect_exit 2 "a missing series while another kpipe holds the cache" -- timeout 20 $KPIPE run "$WORK/missing.mbox"
+expect_match "^kpipe run: cannot read series '$WORK/missing.mbox': No such file or directory$" \
+	"it is named at once, without waiting for the lock"
+kill "$holder" 2>/dev/null
+wait "$holder" 2>/dev/null
+
+# --dry-run: the plan, and nothing built, booted or kept
+printf '[paths]\nresults = %s/results\n' "$WORK" > "$WORK/dry.ini"
+expect_exit 0 "kpipe run --dry-run" -- $KPIPE -c "$WORK/dry.ini" run --dry-run --bisect \
+	examples/uffd-wp-range/v1.mbox examples/uffd-wp-range/v2.mbox
+expect_match "^plan: 6 cells: [0-9] kernel builds \(one at a time\), [0-9] guests \([0-9]+ at a time\), [0-2] cached$" \
+	"the plan counts builds, guests and cached cells"
+expect_match "^  1\. base/x86_64: (cached: loaded, not built|build, boot and test, keep in the cache)$" \
+	"the base comes first, from the cache or tested and kept"
+expect_match "^  4\. v1/arm64: apply, build, boot and test, bisect if it regresses \(2 patches\); compared with base/arm64$" \
+	"each revision is compared with the base of its arch"
+expect_match "^  5\. v2/x86_64: .*; compared with base/x86_64; changes since v1$" "and with the revision before"
+expect_match "^  tests on arm64 \([0-9]+\): .*uffd_wp_zap_shmem.*; mm selftests: touched$" "the tests each arch runs"
+if printf '%s\n' "$OUT" | grep -q "build: started\|boot: started"; then
+	failed "a dry run built or booted something"
+else
+	pass "a dry run builds and boots nothing"
+fi
+[ ! -e "$WORK/results" ] && pass "a dry run makes no results directory" || failed "a dry run made $WORK/results"

@@ -33,13 +33,19 @@ int main(void)
 	ktap_finished();
 }
 C
-printf '[paths]\nresults = %s/results\n[build]\narches = x86_64\n' "$WORK" > "$WORK/cfg.ini"
+# two guest slots: the base's guest and the revisions' run side by side
+printf '[paths]\nresults = %s/results\n[build]\narches = x86_64\n[vm]\nguests = 2\n' "$WORK" > "$WORK/cfg.ini"
 export KPIPE_DATA_DIR="$data"
 
 expect_exit 1 "kpipe run --bisect v1 v2 v3 (v1 regresses)" -- \
 	$KPIPE -c "$WORK/cfg.ini" run --bisect $S/v1.mbox $S/v2.mbox $S/v3.mbox
 printf '%s\n' "$OUT" | sed -n '/base\/x86_64/,$p' | sed 's/^/#   /'
 run_out=$OUT
+expect_match "^plan: 4 cells: [34] kernel builds \(one at a time\), [34] guests \(2 at a time\), [01] cached$" \
+	"the plan: the base and three revisions, built one at a time, two guests at a time"
+most=$(printf '%s\n' "$OUT" | awk '/\] boot: started/ { up++; if (up > most) most = up } /\] test: .* in / { up-- } END { print most + 0 }')
+[ "$most" -ge 2 ] && pass "two guests ran at once ([vm] guests = 2)" ||
+	failed "at most $most guest at a time with [vm] guests = 2"
 expect_match "^always_fails +fail +fail \(base\) +fail \(base\) +fail \(base\)" "the always-failing test is pre-existing in every revision"
 expect_match "^uffd_wp_zap_shmem +pass +FAIL +pass +pass" "uffd_wp_zap_shmem: base pass, v1 FAIL, v2 and v3 pass"
 expect_match "^verdict +fail +FAIL +pre-existing +pre-existing" "only v1 is a regression"

@@ -58,6 +58,13 @@ int stage_boot(struct cell_run *r, struct kperror *err)
 	};
 	if (vm_start(&r->vm, &o, err) < 0)
 		goto out;
+	/* how the guest was started, for the user (and make bench's bare virsh boot) */
+	struct buf xml = BUF_INIT, xml_path = BUF_INIT;
+	buf_adds(&xml, vm_domain_xml_used(r->vm));
+	buf_addf(&xml_path, "%s/domain.xml", c->dir);
+	stage_keep_file(r, &xml, xml_path.data);
+	buf_release(&xml);
+	buf_release(&xml_path);
 	int w = vm_wait_for_ssh(r->vm, boot_timeout, boot_tick, r, err);
 	if (w < 0)
 		goto out;

@@ -20,6 +20,7 @@
 
 struct vm {
 	char *uri, *name;
+	struct buf xml;
 	virConnectPtr conn;
 	virDomainPtr dom;
 	int port;
@@ -211,6 +212,7 @@ int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
 {
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct buf accel = BUF_INIT, why = BUF_INIT, xml = BUF_INIT;
+	vm->xml = (struct buf)BUF_INIT;
 	int ret = -1;
 
 	if (!arch_find(o->arch)) {
@@ -240,6 +242,7 @@ int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
 		kperror_set(err, KPERROR_INFRA, "cannot start domain '%s': %s", o->name, libvirt_message());
 		goto out;
 	}
+	buf_add(&vm->xml, xml.data, xml.len);
 	*out = vm;
 	vm = NULL;
 	ret = 0;
@@ -249,6 +252,11 @@ out:
 	buf_release(&why);
 	buf_release(&xml);
 	return ret;
+}
+
+const char *vm_domain_xml_used(const struct vm *vm)
+{
+	return vm->xml.data;
 }
 
 int vm_ssh_port(const struct vm *vm)
@@ -374,5 +382,6 @@ void vm_destroy(struct vm *vm)
 		virConnectClose(vm->conn);
 	free(vm->uri);
 	free(vm->name);
+	buf_release(&vm->xml);
 	free(vm);
 }

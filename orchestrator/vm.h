@@ -50,6 +50,8 @@ int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, const 
 int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err);
 /* The host port forwarded to the guest's port 22. */
 int vm_ssh_port(const struct vm *vm);
+/* The domain XML the guest was started with (owned by 'vm'). */
+const char *vm_domain_xml_used(const struct vm *vm);
 /* The accelerator actually used ("kvm" or "tcg"). */
 const char *vm_accel(const struct vm *vm);
 enum vm_state {

@@ -46,6 +46,7 @@ int stage_build(struct cell_run *r, struct kperror *err)
 out:
 	c->seconds[STAGE_BUILD] = util_now() - start;
 	stage_ui_end(r, STAGE_BUILD, ret < 0 ? "error" : out->ok ? (out->configured ? "ok (configured)" : "ok") : "FAILED");
+	r->tick_log = NULL; /* it pointed into 'log' */
 	buf_release(&log);
 	buf_release(&kconfigs);
 	return ret;

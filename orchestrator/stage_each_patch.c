@@ -127,6 +127,7 @@ out:
 	c->seconds[STAGE_PATCHES] = util_now() - started;
 	kbuild_result_release(&kb);
 	buf_release(&kconfigs);
+	r->tick_log = NULL; /* it pointed into 'log' */
 	buf_release(&log);
 	buf_release(&text);
 	buf_release(&msg);

@@ -176,6 +176,7 @@ out:
 	proc_release(&mk);
 	strvec_clear(&tests);
 	free(khdr);
+	r->tick_log = NULL; /* it pointed into 'log' */
 	buf_release(&log);
 	buf_release(&kconfigs);
 	buf_release(&src);

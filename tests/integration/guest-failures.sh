@@ -90,11 +90,7 @@ printf '[paths]\nresults = %s/results\n[test]\ntests = uffd_wp_zap_shmem\n' "$WO
 # its directory stays in the cache until the next run removes it
 $KPIPE -c "$WORK/own.ini" test base > "$WORK/killed.log" 2>&1 &
 killed=$!
-for _ in $(seq 1 6000); do
-	grep -q "boot: started" "$WORK/killed.log" && break
-	kill -0 "$killed" 2>/dev/null || break
-	sleep 0.2
-done
+wait_for_line "$WORK/killed.log" "boot: started" "$killed"
 sleep 2
 kill -9 "$killed"
 wait "$killed" 2>/dev/null

@@ -23,12 +23,7 @@ C
 printf '[paths]\nresults = %s/results\n[test]\ntests = aa_sleeps uffd_wp_zap_shmem\n' "$WORK" > "$WORK/cfg.ini"
 env KPIPE_DATA_DIR="$data" $KPIPE -c "$WORK/cfg.ini" test base > "$WORK/run.log" 2>&1 &
 run=$!
-for _ in $(seq 1 6000); do
-	grep -q "running aa_sleeps" "$WORK/run.log" && break
-	kill -0 "$run" 2>/dev/null || break
-	sleep 0.2
-done
-if grep -q "running aa_sleeps" "$WORK/run.log"; then
+if wait_for_line "$WORK/run.log" "running aa_sleeps" "$run"; then
 	pass "the guest runs its tests"
 else
 	failed "the guest never ran aa_sleeps: $(tail -3 "$WORK/run.log")"

@@ -42,6 +42,17 @@ no_kpipe_domains() {
 	fi
 }
 
+# wait_for_line FILE PATTERN PID: until FILE has a line matching PATTERN
+# (grep) or process PID has ended (20 minutes at most: a cold kernel build)
+wait_for_line() {
+	for _ in $(seq 1 6000); do
+		grep -q -- "$2" "$1" && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.2
+	done
+	grep -q -- "$2" "$1"
+}
+
 # make_data_dir DIR: a copy of kpipe's data directory (kconfigs, images,
 # guest-test sources) that a test can add guest tests to; use it with
 # KPIPE_DATA_DIR=DIR.

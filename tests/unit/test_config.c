@@ -2,6 +2,7 @@
 #include "harness.h"
 #include "arch.h"
 #include "config.h"
+#include "runner.h"
 
 #include <stdio.h>
 #include <unistd.h>
@@ -103,9 +104,34 @@ TEST(config_bad_values_and_sections)
 	config_release(&c);
 	unlink(p);
 
+	p = write_tmp("[vm]\nguests = 0\n");
+	CHECK(config_load(&c, p, "/d", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "[vm] guests: '0' is not auto or a number from 1 to 64");
+	config_release(&c);
+	unlink(p);
+
 	CHECK(config_load(&c, "/nonexistent/kpipe.ini", "/d", &err) < 0);
 	CHECK(err.kind == KPERROR_INPUT);
 	CHECK_STR(err.msg.data, "cannot read config '/nonexistent/kpipe.ini': No such file or directory");
+	config_release(&c);
+	kperror_release(&err);
+}
+
+TEST(guest_slots_as_configured_or_from_the_machine)
+{
+	struct config c;
+	struct kperror err = KPERROR_INIT;
+	char *p = write_tmp("[vm]\nguests = 3\n");
+	CHECK(config_load(&c, p, "/d", &err) == 0);
+	CHECK(runner_guest_slots(&c) == 3);
+	config_release(&c);
+	unlink(p);
+	/* auto: at least one, and no more than half the cores */
+	CHECK(config_load(&c, NULL, "/d", &err) == 0);
+	CHECK_STR(c.vm_guests, "auto");
+	size_t slots = runner_guest_slots(&c);
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	CHECK(slots >= 1 && (slots == 1 || (long)slots <= cores / 2));
 	config_release(&c);
 	kperror_release(&err);
 }
@@ -143,6 +169,7 @@ TEST(arch_table_names_tools_and_packages)
 
 const struct unit_test config_tests[] = {
 	{ "config defaults", config_defaults },
+	{ "config: guest slots as configured or from the machine", guest_slots_as_configured_or_from_the_machine },
 	{ "config user file overrides only what it names", config_user_file_overrides_only_what_it_names },
 	{ "config unknown key names file and line", config_unknown_key_names_file_and_line },
 	{ "config bad values and sections", config_bad_values_and_sections },

@@ -123,33 +123,29 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 		if (runner_failed(rn) || proc_interrupted)
 			break;
 		if (pc->rev == PLAN_NONE) {
+			const char *key = bases[pc->arch].key;
+			struct buf tag = BUF_INIT;
+			int found = 0;
+			buf_addf(&tag, "base %s", arch);
 			hex_of(&c->commit, base);
 			if (pc->steps & PLAN_LOAD) {
-				if (baseline_load(c, ctx->cfg->cache_dir, bases[pc->arch].key, err) <= 0) {
-					if (!err->msg.len)
-						kperror_set(err, KPERROR_INFRA, "the cached baseline '%s' is gone",
-							    bases[pc->arch].key);
-					goto out;
+				found = baseline_load(c, ctx->cfg->cache_dir, key, err);
+				if (found == 0)
+					kperror_set(err, KPERROR_INFRA, "the cached baseline '%s' went away", key);
+				if (found > 0) {
+					splat_ignore(&c->splats, &ctx->cfg->splat_ignore); /* today's noise list */
+					run_ctx_say(ctx, tag.data, "baseline: %s, cached (%s)",
+						    results_cell_verdict_name(c->verdict), key);
 				}
-				splat_ignore(&c->splats, &ctx->cfg->splat_ignore); /* today's noise list */
-				struct buf tag = BUF_INIT;
-				buf_addf(&tag, "base %s", arch);
-				run_ctx_say(ctx, tag.data, "baseline: %s, cached (%s)", results_cell_verdict_name(c->verdict),
-					    bases[pc->arch].key);
-				buf_release(&tag);
-				if (results_write_cell(c, err) < 0)
-					goto out;
-				continue;
+			} else {
+				run_ctx_say(ctx, tag.data, "baseline: not cached yet (%s): testing the unpatched base", key);
+				stores[pc->arch] = (struct store_job){ ctx->cfg->cache_dir, key, ctx };
+				o.done = store_baseline;
+				o.done_data = &stores[pc->arch];
 			}
-			struct buf tag = BUF_INIT;
-			buf_addf(&tag, "base %s", arch);
-			run_ctx_say(ctx, tag.data, "baseline: not cached yet (%s): testing the unpatched base",
-				    bases[pc->arch].key);
 			buf_release(&tag);
-			stores[pc->arch] = (struct store_job){ ctx->cfg->cache_dir, bases[pc->arch].key, ctx };
-			o.done = store_baseline;
-			o.done_data = &stores[pc->arch];
-			if (runner_submit(rn, c, base, &o, err) < 0)
+			if ((pc->steps & PLAN_LOAD) ? found <= 0 || results_write_cell(c, err) < 0
+						    : runner_submit(rn, c, base, &o, err) < 0)
 				goto out;
 			continue;
 		}

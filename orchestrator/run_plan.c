@@ -78,7 +78,11 @@ static void cells_not_reached(struct cell *cells, size_t from, size_t n, enum ce
 	}
 }
 
-/* The plan's PLAN_APPLY for revision r: its commits, or why not (c->verdict of its cells). */
+/*
+ * Revision 'rr' applied (PLAN_APPLY) into rr->commits, or said to be
+ * commits already (--commits).  -1 with 'err' (KPERROR_INPUT: a patch
+ * does not apply) otherwise.
+ */
 static int apply_step(struct run_ctx *ctx, struct run_revision *rr, const struct plan_revision *pr,
 		      struct kperror *err)
 {
@@ -153,7 +157,7 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 		const struct plan_revision *pr = &plan->revs[pc->rev];
 		if (pc->arch == 0) {
 			run_ctx_say(ctx, NULL, "%s: %s", pr->name, rr->rev->title);
-			if ((pc->steps & PLAN_APPLY) && apply_step(ctx, rr, pr, err) < 0) {
+			if (apply_step(ctx, rr, pr, err) < 0) {
 				if (err->kind != KPERROR_INPUT)
 					goto out;
 				/* the revision's cells: apply-failed, bad input */

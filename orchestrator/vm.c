@@ -290,22 +290,118 @@ int vm_is_running(struct vm *vm)
 	return vm_state(vm) == VM_STATE_RUNNING;
 }
 
-/* 1 if something on the port sends an "SSH-" banner within a second or two. */
-static int banner_seen(int port)
+/*
+ * Probes for the guest's SSH banner.  QEMU's user network accepts a
+ * connection to the forwarded port at once, then connects on to the
+ * guest: before the guest's network is up, that connection just waits.
+ * So a new probe starts every PROBE_EVERY seconds and each waits up to
+ * PROBE_WAIT seconds for its banner: the guest is seen within PROBE_EVERY
+ * of its sshd answering, however long a banner takes to come.
+ */
+#define PROBES 16
+#define PROBE_EVERY 0.15
+#define PROBE_WAIT 2.0
+
+struct probes {
+	int fd[PROBES];
+	double started[PROBES];
+	char got[PROBES][4];
+	size_t len[PROBES];
+	double last;
+};
+
+static void probes_init(struct probes *p)
 {
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < PROBES; i++)
+		p->fd[i] = -1;
+}
+
+static void probe_close(struct probes *p, int i)
+{
+	if (p->fd[i] >= 0)
+		close(p->fd[i]);
+	p->fd[i] = -1;
+}
+
+static void probes_release(struct probes *p)
+{
+	for (int i = 0; i < PROBES; i++)
+		probe_close(p, i);
+}
+
+static void probe_start(struct probes *p, int port, double now)
+{
+	int i = 0;
+	while (i < PROBES && p->fd[i] >= 0)
+		i++;
+	if (i == PROBES)
+		return;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-	char buf[8] = { 0 };
-	int seen = 0;
-	if (fd < 0)
-		return 0;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		if (poll(&pfd, 1, 2000) > 0 && read(fd, buf, 4) == 4 && !memcmp(buf, "SSH-", 4))
-			seen = 1;
+	if (fd < 0)
+		return;
+	if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 && errno != EINPROGRESS) {
+		close(fd);
+		return;
 	}
-	close(fd);
+	p->fd[i] = fd;
+	p->started[i] = now;
+	p->len[i] = 0;
+	p->last = now;
+}
+
+/* Start a probe when one is due, wait up to 'seconds' for a banner on any: 1 if one came. */
+static int probes_wait(struct probes *p, int port, double seconds)
+{
+	double now = util_now();
+	if (now - p->last >= PROBE_EVERY)
+		probe_start(p, port, now);
+	struct pollfd pfd[PROBES];
+	int map[PROBES], n = 0;
+	for (int i = 0; i < PROBES; i++) {
+		if (p->fd[i] < 0)
+			continue;
+		if (now - p->started[i] > PROBE_WAIT) {
+			probe_close(p, i);
+			continue;
+		}
+		pfd[n] = (struct pollfd){ .fd = p->fd[i], .events = POLLIN };
+		map[n++] = i;
+	}
+	if (poll(pfd, (nfds_t)n, (int)(seconds * 1000)) <= 0)
+		return 0;
+	for (int k = 0; k < n; k++) {
+		int i = map[k];
+		if (!pfd[k].revents)
+			continue;
+		ssize_t r = read(p->fd[i], p->got[i] + p->len[i], sizeof(p->got[i]) - p->len[i]);
+		if (r <= 0) {
+			if (r == 0 || (errno != EAGAIN && errno != EINTR))
+				probe_close(p, i); /* refused or closed: the guest's sshd is not there yet */
+			continue;
+		}
+		p->len[i] += (size_t)r;
+		if (p->len[i] == sizeof(p->got[i])) {
+			if (!memcmp(p->got[i], "SSH-", 4))
+				return 1;
+			probe_close(p, i);
+		}
+	}
+	return 0;
+}
+
+/* 1 if something on the port sends an "SSH-" banner within 'seconds'. */
+static int banner_within(int port, double seconds)
+{
+	struct probes p;
+	double end = util_now() + seconds;
+	int seen = 0;
+	probes_init(&p);
+	while (!seen && util_now() < end)
+		seen = probes_wait(&p, port, PROBE_EVERY);
+	probes_release(&p);
 	return seen;
 }
 
@@ -313,38 +409,49 @@ int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
 		    void (*tick)(void *data, double elapsed), void *tick_data,
 		    struct kperror *err)
 {
-	double start = util_now(), next_tick = start + 10;
+	double start = util_now(), next_tick = start + 10, next_state = start;
+	struct probes probes;
+	int ret = VM_TIMEOUT;
+	probes_init(&probes);
 	for (;;) {
-		if (proc_interrupted)
-			return kperror_set(err, KPERROR_INTERRUPTED, "interrupted while the guest booted");
-		enum vm_state st = vm_state(vm);
-		if (st == VM_STATE_UNKNOWN)
-			return kperror_set(err, KPERROR_INFRA,
-					   "lost the connection to libvirt at '%s' while the guest booted: %s", vm->uri,
-					   libvirt_message());
-		if (st == VM_STATE_GONE)
-			return VM_DIED;
-		if (banner_seen(vm->port))
-			return VM_READY;
 		double now = util_now();
+		if (proc_interrupted) {
+			ret = kperror_set(err, KPERROR_INTERRUPTED, "interrupted while the guest booted");
+			break;
+		}
+		if (now >= next_state) {
+			/* what libvirt says, twice a second: a probe is cheap, asking libvirt is not */
+			enum vm_state st = vm_state(vm);
+			if (st == VM_STATE_UNKNOWN) {
+				ret = kperror_set(err, KPERROR_INFRA,
+						  "lost the connection to libvirt at '%s' while the guest booted: %s",
+						  vm->uri, libvirt_message());
+				break;
+			}
+			if (st == VM_STATE_GONE) {
+				ret = VM_DIED;
+				break;
+			}
+			next_state = now + 0.5;
+		}
+		if (probes_wait(&probes, vm->port, PROBE_EVERY)) {
+			ret = VM_READY;
+			break;
+		}
 		if (now - start > timeout_seconds)
-			return VM_TIMEOUT;
+			break;
 		if (tick && now >= next_tick) {
 			tick(tick_data, now - start);
 			next_tick = now + 10;
 		}
-		usleep(500 * 1000);
 	}
+	probes_release(&probes);
+	return ret;
 }
 
 int vm_ssh_answers(struct vm *vm)
 {
-	for (int i = 0; i < 3; i++) {
-		if (banner_seen(vm->port))
-			return 1;
-		sleep(1);
-	}
-	return 0;
+	return banner_within(vm->port, 5);
 }
 
 /* libvirt went away while the domain ran: connect again and destroy it by name. */

@@ -73,6 +73,14 @@ static void add_unrun_test(struct cell *c, char *name, enum test_verdict verdict
 	t->ktap.planned = -1;
 }
 
+/* KPERROR_INFRA: libvirt stopped answering while the guest ran 'test'. */
+static int libvirt_lost(struct cell_run *r, const char *test, struct kperror *err)
+{
+	return kperror_set(err, KPERROR_INFRA,
+			   "lost the connection to libvirt at '%s' during %s (the guest was still up)",
+			   r->ctx->cfg->vm_uri, test);
+}
+
 /*
  * After test 't': 0 the guest is there for the next test; 1 it is not
  * (the domain stopped, or it stopped answering ssh: a finding about the
@@ -84,9 +92,7 @@ static int guest_gone(struct cell_run *r, const struct test_result *t, struct kp
 {
 	switch (vm_state(r->vm)) {
 	case VM_STATE_UNKNOWN:
-		return kperror_set(err, KPERROR_INFRA,
-				   "lost the connection to libvirt at '%s' during %s (the guest was still up)",
-				   r->ctx->cfg->vm_uri, t->name);
+		return libvirt_lost(r, t->name, err);
 	case VM_STATE_GONE:
 		return 1;
 	case VM_STATE_RUNNING:
@@ -126,15 +132,15 @@ int stage_test(struct cell_run *r, struct kperror *err)
 		buf_reset(&remote);
 		buf_addf(&remote, "/kpipe/%s", name);
 		if (guest_push(g, tests->v[i], remote.data, err) < 0) {
-			if (vm_state(r->vm) == VM_STATE_GONE) {
+			enum vm_state st = vm_state(r->vm);
+			if (st == VM_STATE_GONE) {
 				kperror_clear(err);
 				t->verdict = TEST_LOST;
 				t->reason = strdup("the guest died before the test could start");
 				break;
 			}
-			if (vm_state(r->vm) == VM_STATE_UNKNOWN)
-				kperror_set(err, KPERROR_INFRA, "lost the connection to libvirt at '%s' during %s (the guest was still up)",
-					    r->ctx->cfg->vm_uri, name);
+			if (st == VM_STATE_UNKNOWN)
+				libvirt_lost(r, name, err);
 			goto out;
 		}
 		buf_reset(&what);

@@ -104,11 +104,19 @@ TEST(config_bad_values_and_sections)
 	config_release(&c);
 	unlink(p);
 
-	p = write_tmp("[vm]\nguests = 0\n");
-	CHECK(config_load(&c, p, "/d", &err) < 0);
-	CHECK_CONTAINS(err.msg.data, "[vm] guests: '0' is not auto or a number from 1 to 64");
-	config_release(&c);
-	unlink(p);
+	const char *bad_guests[] = { "0", "lots", "2x", "-1", "99999999999999999999999" };
+	for (size_t k = 0; k < sizeof(bad_guests) / sizeof(bad_guests[0]); k++) {
+		struct buf ini = BUF_INIT, want = BUF_INIT;
+		buf_addf(&ini, "[vm]\nguests = %s\n", bad_guests[k]);
+		buf_addf(&want, "[vm] guests: '%s' is not auto or a number from 1 to 64", bad_guests[k]);
+		p = write_tmp(ini.data);
+		CHECK(config_load(&c, p, "/d", &err) < 0);
+		CHECK_CONTAINS(err.msg.data, want.data);
+		config_release(&c);
+		unlink(p);
+		buf_release(&ini);
+		buf_release(&want);
+	}
 
 	CHECK(config_load(&c, "/nonexistent/kpipe.ini", "/d", &err) < 0);
 	CHECK(err.kind == KPERROR_INPUT);

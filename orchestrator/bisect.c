@@ -31,6 +31,7 @@ int bisect_first_bad(struct run_ctx *ctx, struct cell *c, const struct cell *bas
 		size_t mid = (lo + hi) / 2;
 		struct cell probe = { 0 };
 		strvec_init(&probe.missing_options);
+		strvec_init(&probe.notes);
 		probe.arch = strdup(c->arch);
 		probe.verdict = CELL_NOT_RUN;
 		struct buf name = BUF_INIT;

@@ -1,5 +1,7 @@
 #include "buf.h"
 
+#include <stdint.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -127,15 +129,25 @@ char *buf_detach(struct buf *b, size_t *len_out)
 	return r;
 }
 
-int buf_read_file(struct buf *b, const char *path)
+int buf_read_file_max(struct buf *b, const char *path, size_t max)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	size_t old = b->len;
+	int more = 0;
 	for (;;) {
 		buf_grow(b, 65536);
-		ssize_t n = read(fd, b->data + b->len, b->alloc - b->len - 1);
+		size_t room = b->alloc - b->len - 1, left = max - (b->len - old);
+		if (!left) {
+			char probe;
+			ssize_t n = read(fd, &probe, 1);
+			if (n < 0 && errno == EINTR)
+				continue;
+			more = n > 0;
+			break;
+		}
+		ssize_t n = read(fd, b->data + b->len, room < left ? room : left);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -150,7 +162,13 @@ int buf_read_file(struct buf *b, const char *path)
 	}
 	b->data[b->len] = '\0';
 	close(fd);
-	return 0;
+	return more;
+}
+
+int buf_read_file(struct buf *b, const char *path)
+{
+	int r = buf_read_file_max(b, path, SIZE_MAX);
+	return r < 0 ? r : 0;
 }
 
 int buf_write_file(const struct buf *b, const char *path)

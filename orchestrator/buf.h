@@ -46,6 +46,11 @@ char *buf_detach(struct buf *b, size_t *len_out);
  */
 int buf_read_file(struct buf *b, const char *path);
 /*
+ * The same for at most 'max' bytes of it: returns 1 if the file holds
+ * more (the rest is not read), 0 if it was read whole, or -errno.
+ */
+int buf_read_file_max(struct buf *b, const char *path, size_t max);
+/*
  * Replace the file at 'path' with the contents (mode 0644), all or nothing:
  * written to a temporary file beside it and renamed over it once complete,
  * so a full disk leaves the old file or none, never half of one.  Returns

@@ -35,6 +35,11 @@ const char config_default_ini[] =
 	"# build after every patch of a revision too (finds the patch that breaks\n"
 	"# the build or adds warnings); also: kpipe run --each-patch\n"
 	"each_patch = no\n"
+	"# run every build of a series' code (make, its scripts, the guest tests and\n"
+	"# selftests against its headers) in a bubblewrap sandbox: no network, an\n"
+	"# unprivileged user, nothing writable but its own build directory and\n"
+	"# ccache; off runs them as kpipe itself (and every run says so)\n"
+	"sandbox = on\n"
 	"# seconds before a kernel build is given up\n"
 	"timeout = 5400\n"
 	"\n"
@@ -51,6 +56,10 @@ const char config_default_ini[] =
 	"guests = auto\n"
 	"# extra kernel command line parameters for the guest\n"
 	"cmdline =\n"
+	"# MiB of a guest's output kept: each test's stdout and stderr, dmesg and the\n"
+	"# console (a kernel under test may print without end; the rest is dropped\n"
+	"# and the result says it was truncated)\n"
+	"output_limit = 16\n"
 	"# seconds from start until the guest's sshd answers\n"
 	"boot_timeout = 300\n"
 	"\n"
@@ -99,12 +108,14 @@ static const struct key keys[] = {
 	I("build", "jobs", build_jobs, 0, 1024),
 	I("build", "timeout", build_timeout, 60, 7 * 24 * 3600),
 	B("build", "each_patch", each_patch),
+	B("build", "sandbox", build_sandbox),
 	S("vm", "uri", vm_uri),
 	S("vm", "accel", vm_accel),
 	S("vm", "cmdline", vm_cmdline),
 	I("vm", "memory", vm_memory_mib, 256, 1024 * 1024),
 	I("vm", "cpus", vm_cpus, 1, 64),
 	S("vm", "guests", vm_guests),
+	I("vm", "output_limit", vm_output_limit_mib, 1, 4096),
 	I("vm", "boot_timeout", boot_timeout, 5, 24 * 3600),
 	L("test", "tests", tests),
 	L("test", "selftests", selftests),
@@ -300,4 +311,9 @@ void config_release(struct config *cfg)
 	strvec_clear(&cfg->selftests);
 	strvec_clear(&cfg->splat_ignore);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+size_t config_output_limit(const struct config *cfg)
+{
+	return (size_t)cfg->vm_output_limit_mib << 20;
 }

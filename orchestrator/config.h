@@ -9,6 +9,8 @@
 #ifndef KPIPE_CONFIG_H
 #define KPIPE_CONFIG_H
 
+#include <stddef.h>
+
 #include "kperror.h"
 #include "strvec.h"
 
@@ -23,12 +25,14 @@ struct config {
 	int build_jobs;      /* [build] jobs (0 = number of CPUs) */
 	int build_timeout;   /* [build] timeout, seconds */
 	int each_patch;      /* [build] each_patch: build after every patch */
+	int build_sandbox;   /* [build] sandbox: builds of series' code in bubblewrap */
 	char *vm_uri;        /* [vm] uri */
 	char *vm_accel;      /* [vm] accel: auto, kvm, tcg */
 	char *vm_cmdline;    /* [vm] cmdline: extra kernel parameters */
 	int vm_memory_mib;   /* [vm] memory */
 	int vm_cpus;         /* [vm] cpus */
 	char *vm_guests;     /* [vm] guests: "auto" or a number of guests at once */
+	int vm_output_limit_mib; /* [vm] output_limit: MiB kept of each guest output */
 	int boot_timeout;    /* [vm] boot_timeout, seconds */
 	struct strvec tests; /* [test] tests ("all" = every guest test) */
 	struct strvec selftests; /* [test] selftests: touched, all, none, or mm selftest names */
@@ -51,5 +55,7 @@ extern const char config_default_ini[];
 int config_load(struct config *out, const char *path, const char *data_dir,
 		struct kperror *err);
 void config_release(struct config *cfg);
+/* [vm] output_limit in bytes. */
+size_t config_output_limit(const struct config *cfg);
 
 #endif

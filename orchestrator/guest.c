@@ -3,9 +3,11 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct guest {
 	ssh_session session;
@@ -28,9 +30,23 @@ int guest_key_generate(ssh_key *out, struct buf *pub, struct kperror *err)
 
 int guest_key_save(ssh_key key, const char *path, struct kperror *err)
 {
-	if (ssh_pki_export_privkey_file(key, NULL, NULL, NULL, path) != SSH_OK)
-		return kperror_set(err, KPERROR_INFRA, "cannot write ssh key '%s'", path);
-	chmod(path, 0600);
+	char *text = NULL;
+	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &text) != SSH_OK)
+		return kperror_set(err, KPERROR_INFRA, "cannot export the ssh key for '%s'", path);
+	/* created 0600: never readable by others, not even for a moment */
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	size_t len = strlen(text);
+	int e = fd < 0 ? errno : 0;
+	if (!e && write(fd, text, len) != (ssize_t)len)
+		e = errno ? errno : EIO;
+	if (fd >= 0 && close(fd) < 0 && !e)
+		e = errno;
+	ssh_string_free_char(text);
+	if (e) {
+		if (fd >= 0)
+			unlink(path);
+		return kperror_errno(err, KPERROR_INFRA, e, "cannot write ssh key '%s'", path);
+	}
 	return 0;
 }
 
@@ -83,8 +99,18 @@ static ssh_channel open_exec(struct guest *g, const char *command, struct kperro
 	return ch;
 }
 
+/* Keep what fits in 'limit' bytes of 'to'; what does not is read and dropped, and said. */
+static void keep_output(struct guest_exec_result *out, struct buf *to, const char *data, size_t n,
+			size_t limit)
+{
+	size_t room = to->len < limit ? limit - to->len : 0;
+	buf_add(to, data, n < room ? n : room);
+	if (n > room)
+		out->truncated = 1;
+}
+
 int guest_exec(struct guest_exec_result *out, struct guest *g, const char *command,
-	       int timeout_seconds, struct kperror *err)
+	       int timeout_seconds, size_t limit, struct kperror *err)
 {
 	char chunk[16384];
 	double start = util_now();
@@ -99,14 +125,14 @@ int guest_exec(struct guest_exec_result *out, struct guest *g, const char *comma
 			break;
 		}
 		if (n > 0)
-			buf_add(&out->out, chunk, (size_t)n);
+			keep_output(out, &out->out, chunk, (size_t)n, limit);
 		int m = ssh_channel_read_nonblocking(ch, chunk, sizeof(chunk), 1);
 		if (m == SSH_ERROR) {
 			out->lost = 1;
 			break;
 		}
 		if (m > 0)
-			buf_add(&out->err, chunk, (size_t)m);
+			keep_output(out, &out->err, chunk, (size_t)m, limit);
 		if (ssh_channel_is_eof(ch) && n <= 0 && m <= 0)
 			break;
 		if (proc_interrupted) {
@@ -121,7 +147,7 @@ int guest_exec(struct guest_exec_result *out, struct guest *g, const char *comma
 	if (!out->lost && !out->timed_out) {
 		int m;
 		while ((m = ssh_channel_read_nonblocking(ch, chunk, sizeof(chunk), 1)) > 0)
-			buf_add(&out->err, chunk, (size_t)m);
+			keep_output(out, &out->err, chunk, (size_t)m, limit);
 		out->exit_code = ssh_channel_get_exit_status(ch);
 	}
 	out->seconds = util_now() - start;

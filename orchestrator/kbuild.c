@@ -112,17 +112,44 @@ void kbuild_warnings(struct strvec *out, const char *log, const char *srcdir)
 	buf_release(&norm);
 }
 
-static void base_make_args(struct proc *p, const struct kbuild_opts *o, const char *builddir)
+/* The O= directory as make sees it: <cache>/build/<arch>, wherever it really is. */
+static void make_builddir(struct buf *out, const struct kbuild_opts *o)
 {
+	buf_addf(out, "%s/build/%s", o->cache_dir, o->arch);
+}
+
+/* The O= directory as kpipe reaches it. */
+static void host_builddir(struct buf *out, const struct kbuild_opts *o)
+{
+	if (o->builddir)
+		buf_adds(out, o->builddir);
+	else
+		make_builddir(out, o);
+}
+
+static void base_make_args(struct proc *p, const struct kbuild_opts *o)
+{
+	struct buf odir = BUF_INIT;
+	make_builddir(&odir, o);
 	strvec_pushl(&p->argv, "make", "-C", o->srcdir, NULL);
-	strvec_pushf(&p->argv, "O=%s", builddir);
+	strvec_pushf(&p->argv, "O=%s", odir.data);
+	buf_release(&odir);
 	const struct arch *a = arch_find(o->arch);
 	strvec_pushf(&p->argv, "ARCH=%s", a->make_arch);
 	if (arch_is_cross(a))
 		strvec_pushf(&p->argv, "CROSS_COMPILE=%s-", a->triplet);
 	strvec_pushf(&p->argv, "CC=ccache %s", arch_cc(a));
 	strvec_push(&p->argv, "HOSTCC=ccache gcc");
-	strvec_pushf(&p->env, "CCACHE_DIR=%s/ccache", o->cache_dir);
+	if (o->ccache_dir)
+		strvec_pushf(&p->env, "CCACHE_DIR=%s", o->ccache_dir);
+	else
+		strvec_pushf(&p->env, "CCACHE_DIR=%s/ccache", o->cache_dir);
+	if (o->ccache_remote) {
+		strvec_pushf(&p->env, "CCACHE_REMOTE_STORAGE=%s", o->ccache_remote);
+		/* a build that may write the shared store shares its local hits too */
+		if (!strstr(o->ccache_remote, "read-only"))
+			strvec_push(&p->env, "CCACHE_RESHARE=1");
+	}
 	strvec_push(&p->env, "CCACHE_MAXSIZE=8G");
 	/* fixed build stamps: identical sources give identical objects */
 	strvec_push(&p->env, "KBUILD_BUILD_TIMESTAMP=1970-01-01 00:00:00 UTC");
@@ -131,9 +158,18 @@ static void base_make_args(struct proc *p, const struct kbuild_opts *o, const ch
 	p->log_path = o->log_path;
 }
 
-static int run_step(struct proc *p, const char *what, struct kperror *err)
+/* Run 'p', inside the build's sandbox if it has one. */
+static int run_make(struct proc *p, const struct kbuild_opts *o, struct kperror *err)
 {
-	if (proc_run(p, err) < 0)
+	if (o->sandbox && sandbox_wrap(p, o->sandbox, err) < 0)
+		return -1;
+	return proc_run(p, err);
+}
+
+static int run_step(struct proc *p, const struct kbuild_opts *o, const char *what,
+		    struct kperror *err)
+{
+	if (run_make(p, o, err) < 0)
 		return -1;
 	if (p->exit_code)
 		return kperror_set(err, KPERROR_INFRA, "%s failed (exit %d)", what, p->exit_code);
@@ -155,31 +191,35 @@ static int configure(struct kbuild_result *out, const struct kbuild_opts *o,
 		goto out;
 	}
 	struct proc p = PROC_INIT;
-	base_make_args(&p, o, out->builddir);
+	base_make_args(&p, o);
 	strvec_push(&p.argv, "tinyconfig");
-	ret = run_step(&p, "make tinyconfig", err);
+	ret = run_step(&p, o, "make tinyconfig", err);
 	proc_release(&p);
 	if (ret < 0)
 		goto out;
 
 	struct proc m = PROC_INIT;
-	struct buf script = BUF_INIT;
+	struct buf script = BUF_INIT, odir = BUF_INIT;
 	buf_addf(&script, "%s/scripts/kconfig/merge_config.sh", o->srcdir);
-	strvec_pushl(&m.argv, "sh", script.data, "-m", "-O", out->builddir, dotconfig.data, NULL);
+	make_builddir(&odir, o);
+	/* it makes its temporary files in the current directory: the build directory's */
+	strvec_pushl(&m.argv, "sh", script.data, "-m", "-O", odir.data, NULL);
+	strvec_pushf(&m.argv, "%s/.config", odir.data);
 	for (size_t i = 0; i < fragment_paths->nr; i++)
 		strvec_push(&m.argv, fragment_paths->v[i]);
-	m.cwd = o->srcdir;
+	m.cwd = odir.data;
 	m.log_path = o->log_path;
-	ret = run_step(&m, "merge_config.sh", err);
+	ret = run_step(&m, o, "merge_config.sh", err);
 	proc_release(&m);
 	buf_release(&script);
+	buf_release(&odir);
 	if (ret < 0)
 		goto out;
 
 	struct proc d = PROC_INIT;
-	base_make_args(&d, o, out->builddir);
+	base_make_args(&d, o);
 	strvec_push(&d.argv, "olddefconfig");
-	ret = run_step(&d, "make olddefconfig", err);
+	ret = run_step(&d, o, "make olddefconfig", err);
 	proc_release(&d);
 	if (ret < 0)
 		goto out;
@@ -202,8 +242,8 @@ int kbuild_recompile(const struct kbuild_opts *o, const struct strvec *files, st
 	struct proc p = PROC_INIT;
 	struct buf builddir = BUF_INIT, obj = BUF_INIT;
 	int targets = 0, ret = -1;
-	buf_addf(&builddir, "%s/build/%s", o->cache_dir, o->arch);
-	base_make_args(&p, o, builddir.data);
+	host_builddir(&builddir, o);
+	base_make_args(&p, o);
 	p.log_path = NULL;
 	p.out = log_out;
 	strvec_pushf(&p.argv, "-j%d", o->jobs > 0 ? o->jobs : 1);
@@ -221,7 +261,7 @@ int kbuild_recompile(const struct kbuild_opts *o, const struct strvec *files, st
 		strvec_push(&p.argv, obj.data);
 		targets++;
 	}
-	ret = targets ? proc_run(&p, err) : 0;
+	ret = targets ? run_make(&p, o, err) : 0;
 	proc_release(&p);
 	buf_release(&builddir);
 	buf_release(&obj);
@@ -233,11 +273,11 @@ int kbuild_headers(char **out, const struct kbuild_opts *o, struct kperror *err)
 	struct proc p = PROC_INIT;
 	struct buf builddir = BUF_INIT;
 	int ret = -1;
-	buf_addf(&builddir, "%s/build/%s", o->cache_dir, o->arch);
-	base_make_args(&p, o, builddir.data);
+	make_builddir(&builddir, o);
+	base_make_args(&p, o);
 	strvec_pushf(&p.argv, "-j%d", o->jobs > 0 ? o->jobs : 1);
 	strvec_push(&p.argv, "headers");
-	if (run_step(&p, "make headers", err) < 0)
+	if (run_step(&p, o, "make headers", err) < 0)
 		goto out;
 	buf_adds(&builddir, "/usr/include");
 	*out = buf_detach(&builddir, NULL);
@@ -264,7 +304,7 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 				   "%s, make and ccache are needed to build %s kernels (run 'make deps')",
 				   arch_cc(a), a->name);
 
-	buf_addf(&tmp, "%s/build/%s", o->cache_dir, o->arch);
+	host_builddir(&tmp, o);
 	out->builddir = buf_detach(&tmp, NULL);
 	int e = util_mkdir_p(out->builddir, 0755);
 	if (e < 0) {
@@ -291,14 +331,14 @@ int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kp
 		goto out;
 	}
 
-	base_make_args(&p, o, out->builddir);
+	base_make_args(&p, o);
 	strvec_pushf(&p.argv, "-j%d", o->jobs > 0 ? o->jobs : 1);
 	strvec_push(&p.argv, strrchr(a->image, '/') + 1);
 	p.timeout_seconds = o->timeout_seconds;
 	p.tick = o->tick;
 	p.tick_data = o->tick_data;
 	p.tick_seconds = 15;
-	if (proc_run(&p, err) < 0)
+	if (run_make(&p, o, err) < 0)
 		goto out;
 
 	/* the options check reads the .config make just refreshed */

@@ -12,12 +12,22 @@
 
 #include "buf.h"
 #include "kperror.h"
+#include "sandbox.h"
 #include "strvec.h"
 
 struct kbuild_opts {
 	const char *arch;          /* "x86_64", "arm64": see arch.h */
 	const char *srcdir;        /* the kernel worktree */
 	const char *cache_dir;     /* build/<arch> and ccache/ go below it */
+	/*
+	 * Where the O= directory really is (NULL: <cache_dir>/build/<arch>).
+	 * make is always told O=<cache_dir>/build/<arch>: a sandbox that shows
+	 * this directory there keeps every path in it as it was built.
+	 */
+	const char *builddir;
+	const char *ccache_dir;    /* the ccache written (NULL: <cache_dir>/ccache) */
+	const char *ccache_remote; /* CCACHE_REMOTE_STORAGE ("file:DIR|read-only"), or NULL */
+	const struct sandbox *sandbox; /* run every make inside it; NULL: unsandboxed */
 	const char *kconfig_dir;   /* where NAME.config fragments are */
 	const struct strvec *fragments; /* fragment names, ARCH.config is added */
 	int jobs;                  /* make -j */

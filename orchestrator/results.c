@@ -114,6 +114,12 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 		buf_add_json_escaped(b, c->missing_options.v[i]);
 		buf_addch(b, '"');
 	}
+	buf_addf(b, "],\n%s  \"notes\": [", indent);
+	for (size_t i = 0; i < c->notes.nr; i++) {
+		buf_adds(b, i ? ", \"" : "\"");
+		buf_add_json_escaped(b, c->notes.v[i]);
+		buf_addch(b, '"');
+	}
 	buf_addf(b, "],\n%s  \"tests\": [", indent);
 	for (size_t i = 0; i < c->nr_tests; i++) {
 		const struct test_result *t = &c->tests[i];
@@ -368,6 +374,7 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				c = &cells[n++];
 				memset(c, 0, sizeof(*c));
 				strvec_init(&c->missing_options);
+				strvec_init(&c->notes);
 				c->revision = strdup(f[1]);
 				c->arch = strdup(f[2]);
 				int v = verdict_from_name(cell_names, NAMES_NR(cell_names), f[3]);
@@ -709,6 +716,7 @@ void results_cell_release(struct cell *c)
 	free(c->patch_builds);
 	splat_list_release(&c->splats);
 	strvec_clear(&c->missing_options);
+	strvec_clear(&c->notes);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -729,4 +737,15 @@ void results_patchset_hash(struct buf *out, const char *const *patches, size_t n
 	for (unsigned k = 0; k < len; k++)
 		buf_addf(out, "%02x", digest[k]);
 	buf_release(&list);
+}
+
+void results_add_note(struct cell *c, const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	strvec_push(&c->notes, b.data);
+	buf_release(&b);
 }

@@ -74,6 +74,7 @@ struct cell {
 	size_t nr_tests;
 	struct splat_list splats;
 	struct strvec missing_options;
+	struct strvec notes; /* what the user should know about the cell's results (output truncated...) */
 	double seconds[STAGE_NR];
 	char *first_bad;  /* with --bisect: "N/M 'subject'" of the first bad patch, or why not */
 	struct patch_build *patch_builds; /* with --each-patch, one per patch */
@@ -138,6 +139,8 @@ void results_compare(struct cell *cells, size_t n);
 void results_changes(struct strvec *out, const struct cell *cells, size_t n);
 
 void results_set_detail(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add a line to c->notes (result.json's "notes"). */
+void results_add_note(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * KCIDB's patchset hash: sha256 over the newline-terminated hex sha256 of
  * each patch, in order ("" for none).  'out' gets 64 hex digits.

@@ -42,6 +42,7 @@ static int make_cells(struct cell *cells, const struct plan *plan, const struct 
 		const struct plan_cell *pc = &plan->cells[i];
 		struct cell *c = &cells[i];
 		strvec_init(&c->missing_options);
+		strvec_init(&c->notes);
 		c->revision = strdup(pc->revision);
 		c->arch = strdup(plan->arches.v[pc->arch]);
 		c->verdict = CELL_NOT_RUN;

@@ -94,7 +94,7 @@ int selftests_programs(struct strvec *out, const struct selftests_build_opts *o,
 	strvec_pushl(&mk.argv, "-f", "Makefile", "-f", extra.data, "kpipe-list-programs", NULL);
 	mk.out = &output;
 	mk.timeout_seconds = 120;
-	if (proc_run(&mk, err) < 0)
+	if ((o->sandbox && sandbox_wrap(&mk, o->sandbox, err) < 0) || proc_run(&mk, err) < 0)
 		goto out;
 	const char *line = output.data ? strstr(output.data, "KPIPE-PROGRAMS:") : NULL;
 	if (mk.exit_code || !line) {
@@ -173,7 +173,7 @@ int selftests_build(struct strvec *built, struct strvec *unbuilt, const struct s
 	mk.out = &output;
 	mk.log_path = o->log_path;
 	mk.timeout_seconds = 1800;
-	if (proc_run(&mk, err) < 0)
+	if ((o->sandbox && sandbox_wrap(&mk, o->sandbox, err) < 0) || proc_run(&mk, err) < 0)
 		goto out;
 	if (mk.timed_out) {
 		kperror_set(err, KPERROR_INFRA, "building the mm selftests took over %d s", mk.timeout_seconds);

@@ -11,6 +11,7 @@
 
 #include "arch.h"
 #include "kperror.h"
+#include "sandbox.h"
 #include "strvec.h"
 
 /* Where the mm selftests live in a kernel tree (with the trailing slash). */
@@ -38,6 +39,7 @@ struct selftests_build_opts {
 	const char *outdir;   /* programs go here (created) */
 	const char *log_path; /* make's output is appended here */
 	int jobs;
+	const struct sandbox *sandbox; /* make runs in it (it must show outdir writable), or NULL */
 };
 
 /*

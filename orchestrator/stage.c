@@ -1,7 +1,9 @@
 /* What the stage files share: the cell_run and run_ctx, progress, build options. */
 #include "stage.h"
+#include "proc.h"
 #include "util.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +34,11 @@ void cell_run_release(struct cell_run *r)
 	r->write_path = NULL;
 	strvec_clear(&r->tests);
 	strvec_clear(&r->unbuilt);
+	sandbox_release(&r->sandbox);
+	free(r->builddir);
+	free(r->ccache_dir);
+	free(r->ccache_remote);
+	r->builddir = r->ccache_dir = r->ccache_remote = NULL;
 }
 
 static void keep_result(struct cell_run *r, int e, const char *path)
@@ -137,10 +144,64 @@ static void tick(void *data, double elapsed)
 	buf_release(&what);
 }
 
-void stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kconfigs,
-		      const char *log_path, enum stage s)
+/* The name of the cell's series for its own ccache: "kpipe/NAME/v2" -> NAME. */
+static void series_key(struct buf *out, const struct cell *c)
+{
+	const char *b = c->branch, *last = b ? strrchr(b, '/') : NULL;
+	if (b && !strncmp(b, "kpipe/", 6) && last > b + 6)
+		buf_add(out, b + 6, (size_t)(last - b - 6));
+	else
+		buf_adds(out, "commits");
+	for (size_t i = 0; i < out->len; i++)
+		if (out->data[i] == '/' || out->data[i] == '.')
+			out->data[i] = '-';
+}
+
+/*
+ * The series' builds happen in a copy of the base's build directory, made
+ * afresh at the first such build of a run (what an earlier series left
+ * there is gone), so nothing a series writes reaches the base's build,
+ * its kernel or the baselines.  Its compiles go to a ccache of its own
+ * (kept for the next run of the same series); the shared one is read-only.
+ */
+static int prepare_series_builddir(struct cell_run *r, const char *trusted, const char *copy,
+				   struct kperror *err)
+{
+	struct arch_ready *ar = &r->ctx->ready[r->arch - r->ctx->ready];
+	if (ar->series_builddir_ready)
+		return 0;
+	int e;
+	if (util_rm_rf(copy) < 0)
+		return kperror_errno(err, KPERROR_INFRA, errno, "cannot remove '%s'", copy);
+	if (util_exists(trusted)) {
+		struct proc p = PROC_INIT;
+		struct buf out = BUF_INIT;
+		strvec_pushl(&p.argv, "cp", "-a", "--reflink=auto", trusted, copy, NULL);
+		p.out = &out;
+		int ret = proc_run(&p, err);
+		if (ret == 0 && p.exit_code) {
+			buf_rtrim(&out);
+			ret = kperror_set(err, KPERROR_INFRA, "cannot copy '%s' to '%s': %s", trusted, copy,
+					  out.data ? out.data : "cp failed");
+		}
+		proc_release(&p);
+		buf_release(&out);
+		if (ret < 0)
+			return -1;
+	} else if ((e = util_mkdir_p(copy, 0755)) < 0) {
+		return kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", copy);
+	}
+	ar->series_builddir_ready = 1;
+	return 0;
+}
+
+int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kconfigs,
+		     const char *log_path, enum stage s, struct kperror *err)
 {
 	const struct config *cfg = r->ctx->cfg;
+	struct buf trusted = BUF_INIT, path = BUF_INIT, key = BUF_INIT;
+	int ret = -1;
+
 	buf_reset(kconfigs);
 	buf_addf(kconfigs, "%s/kconfigs", cfg->data_dir);
 	memset(o, 0, sizeof(*o));
@@ -156,4 +217,57 @@ void stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kco
 	o->tick_data = r;
 	r->tick_stage = s;
 	r->tick_log = log_path;
+	if (!cfg->build_sandbox)
+		return 0;
+
+	free(r->builddir);
+	free(r->ccache_dir);
+	free(r->ccache_remote);
+	r->builddir = r->ccache_dir = r->ccache_remote = NULL;
+	sandbox_release(&r->sandbox);
+	buf_addf(&trusted, "%s/build/%s", cfg->cache_dir, o->arch);
+	buf_addf(&path, "%s/ccache-shared", cfg->cache_dir);
+	int e = util_mkdir_p(path.data, 0755);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", path.data);
+		goto out;
+	}
+	int is_base = git_oid_equal(&r->commit, &r->ctx->tree->base);
+	if (is_base) {
+		/* the base tree is the user's own: it fills the shared ccache */
+		r->ccache_remote = util_strfmt("file:%s", path.data);
+		r->ccache_dir = util_strfmt("%s/ccache", cfg->cache_dir);
+		if ((e = util_mkdir_p(trusted.data, 0755)) < 0) {
+			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", trusted.data);
+			goto out;
+		}
+		sandbox_write(&r->sandbox, trusted.data);
+		sandbox_write(&r->sandbox, path.data);
+	} else {
+		r->ccache_remote = util_strfmt("file:%s|read-only", path.data);
+		sandbox_read(&r->sandbox, path.data);
+		series_key(&key, r->cell);
+		r->ccache_dir = util_strfmt("%s/ccache-series/%s", cfg->cache_dir, key.data);
+		r->builddir = util_strfmt("%s.series", trusted.data);
+		if (prepare_series_builddir(r, trusted.data, r->builddir, err) < 0)
+			goto out;
+		sandbox_write_at(&r->sandbox, r->builddir, trusted.data);
+	}
+	if ((e = util_mkdir_p(r->ccache_dir, 0755)) < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", r->ccache_dir);
+		goto out;
+	}
+	sandbox_write(&r->sandbox, r->ccache_dir);
+	sandbox_read(&r->sandbox, o->srcdir);
+	sandbox_read(&r->sandbox, kconfigs->data);
+	o->builddir = r->builddir;
+	o->ccache_dir = r->ccache_dir;
+	o->ccache_remote = r->ccache_remote;
+	o->sandbox = &r->sandbox;
+	ret = 0;
+out:
+	buf_release(&trusted);
+	buf_release(&path);
+	buf_release(&key);
+	return ret;
 }

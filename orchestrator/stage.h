@@ -27,6 +27,7 @@
 #include "kbuild.h"
 #include "kperror.h"
 #include "results.h"
+#include "sandbox.h"
 #include "series.h"
 #include "tree.h"
 #include "vm.h"
@@ -52,6 +53,7 @@ struct arch_ready {
 	const struct arch *arch;
 	struct strvec tests; /* the host-built guest tests the config picks, full paths, sorted */
 	char *image;         /* the guest initramfs, current */
+	int series_builddir_ready; /* <cache>/build/<arch>.series was copied afresh this run */
 };
 
 /* What every cell of a run shares. */
@@ -72,6 +74,9 @@ struct cell_run {
 	git_oid commit;
 	const struct strvec *only_tests; /* a bisect probe runs just these (NULL: all) */
 	struct kbuild_result kb;
+	/* what the cell's builds run in, and the paths kbuild_opts point to (stage_build_opts()) */
+	struct sandbox sandbox;
+	char *builddir, *ccache_dir, *ccache_remote;
 	/* the guest, from stage_kernel() until stage_verdict() */
 	char *vmdir;            /* <cache>/vm/kpipe-<run>-<rev>-<arch>: kernel, tests, console */
 	char *console;
@@ -172,8 +177,16 @@ void stage_ui_note(struct cell_run *r, const char *msg);
 /* ctx->ui->say(), formatted */
 void run_ctx_say(const struct run_ctx *ctx, const char *tag, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The options of every kernel build of the run; 'kconfigs' holds a path they point to. */
-void stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kconfigs,
-		      const char *log_path, enum stage s);
+/*
+ * The options of every kernel build of the run; 'kconfigs' holds a path
+ * they point to.  With [build] sandbox on, the build runs in r->sandbox:
+ * the base in <cache>/build/<arch>, writing <cache>/ccache and the shared
+ * ccache; any other commit (a series' code) in <cache>/build/<arch>.series
+ * (copied from the base's at the first such build of the run), writing
+ * only there and in a ccache of its series, the shared one read-only.
+ * A step that writes elsewhere adds the path to r->sandbox.
+ */
+int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kconfigs,
+		     const char *log_path, enum stage s, struct kperror *err);
 
 #endif

@@ -20,7 +20,8 @@ int stage_build(struct cell_run *r, struct kperror *err)
 	stage_ui_start(r, STAGE_BUILD, r->ctx->tree->workdir);
 	if (tree_checkout(r->ctx->tree, &r->commit, err) < 0)
 		goto out;
-	stage_build_opts(&o, r, &kconfigs, log.data, STAGE_BUILD);
+	if (stage_build_opts(&o, r, &kconfigs, log.data, STAGE_BUILD, err) < 0)
+		goto out;
 	kbuild_result_release(out);
 	*out = (struct kbuild_result)KBUILD_RESULT_INIT;
 	if (kbuild_run(out, &o, err) < 0)

@@ -63,9 +63,9 @@ int stage_each_patch(struct cell_run *r, const git_oid *base, const git_oid *com
 		goto out;
 	}
 	buf_addf(&log, "/00-base.log");
-	stage_build_opts(&o, r, &kconfigs, log.data, STAGE_PATCHES);
 	stage_ui_start(r, STAGE_PATCHES, "the base, before the first patch");
-	if (tree_checkout(r->ctx->tree, base, err) < 0 || kbuild_run(&kb, &o, err) < 0)
+	if (stage_build_opts(&o, r, &kconfigs, log.data, STAGE_PATCHES, err) < 0 ||
+	    tree_checkout(r->ctx->tree, base, err) < 0 || kbuild_run(&kb, &o, err) < 0)
 		goto out;
 	if (!kb.ok) {
 		stage_ui_note(r, "warning: the base does not build: no per-patch results");

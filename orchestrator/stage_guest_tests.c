@@ -28,7 +28,8 @@ static int selftests_changed(struct strvec *out, struct cell_run *r, const struc
  * do not build go to r->unbuilt with the reason.  Notes say what was
  * picked and what a "touched" run leaves out.
  */
-static int stage_selftests(struct cell_run *r, const char *khdr, int jobs, struct kperror *err)
+static int stage_selftests(struct cell_run *r, const char *khdr, int jobs,
+			   const struct sandbox *sandbox, struct kperror *err)
 {
 	struct cell *c = r->cell;
 	struct strvec *out = &r->tests;
@@ -57,8 +58,16 @@ static int stage_selftests(struct cell_run *r, const char *khdr, int jobs, struc
 	buf_addf(&log, "%s/selftests.log", c->dir);
 	struct selftests_build_opts so = {
 		.srcdir = r->ctx->tree->workdir, .arch = r->arch->arch, .khdr = khdr,
-		.outdir = outdir.data, .log_path = log.data, .jobs = jobs,
+		.outdir = outdir.data, .log_path = log.data, .jobs = jobs, .sandbox = sandbox,
 	};
+	if (sandbox) {
+		int e = util_mkdir_p(outdir.data, 0755);
+		if (e < 0) {
+			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", outdir.data);
+			goto out;
+		}
+		sandbox_write(&r->sandbox, outdir.data);
+	}
 	if ((touched && selftests_changed(&changed, r, c, err) < 0) ||
 	    (!(touched && !changed.nr) && selftests_programs(&programs, &so, err) < 0))
 		goto out;
@@ -139,7 +148,8 @@ int stage_guest_tests(struct cell_run *r, struct kperror *err)
 	double start = util_now();
 
 	buf_addf(&log, "%s/build.log", c->dir);
-	stage_build_opts(&o, r, &kconfigs, log.data, STAGE_BUILD);
+	if (stage_build_opts(&o, r, &kconfigs, log.data, STAGE_BUILD, err) < 0)
+		goto out;
 	/* a bisect probe runs only the tests it names */
 	for (size_t i = 0; i < r->arch->tests.nr; i++)
 		if (!r->only_tests || strvec_contains(r->only_tests, strrchr(r->arch->tests.v[i], '/') + 1))
@@ -154,6 +164,18 @@ int stage_guest_tests(struct cell_run *r, struct kperror *err)
 	strvec_pushf(&mk.argv, "OUT=%s", dir.data);
 	strvec_pushf(&mk.argv, "KHDR=%s", khdr);
 	mk.out = &output;
+	if (o.sandbox) {
+		/* the revision's headers are its sender's: compiled against in the sandbox too */
+		int e = util_mkdir_p(dir.data, 0755);
+		if (e < 0) {
+			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", dir.data);
+			goto out;
+		}
+		sandbox_read(&r->sandbox, src.data);
+		sandbox_write(&r->sandbox, dir.data);
+		if (sandbox_wrap(&mk, o.sandbox, err) < 0)
+			goto out;
+	}
 	if (proc_run(&mk, err) < 0)
 		goto out;
 	if (mk.exit_code) {
@@ -170,7 +192,7 @@ int stage_guest_tests(struct cell_run *r, struct kperror *err)
 		for (size_t i = 0; i < tests.nr; i++)
 			strvec_pushf(out, "%s/%s", dir.data, strrchr(tests.v[i], '/') + 1);
 	}
-	ret = stage_selftests(r, khdr, o.jobs, err);
+	ret = stage_selftests(r, khdr, o.jobs, o.sandbox, err);
 out:
 	c->seconds[STAGE_BUILD] += util_now() - start; /* building for the cell, tests included */
 	proc_release(&mk);

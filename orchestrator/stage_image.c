@@ -149,10 +149,19 @@ out:
 int run_ctx_prepare_arch(struct run_ctx *ctx, const char *arch, struct kperror *err)
 {
 	struct strvec missing = STRVEC_INIT;
-	struct arch_ready ready = { NULL, STRVEC_INIT, NULL };
+	struct arch_ready ready = { NULL, STRVEC_INIT, NULL, 0 };
 	int ret = -1;
 	if (run_ctx_arch(ctx, arch))
 		return 0;
+	if (!ctx->nr_ready) {
+		/* once per run: the series' code runs sandboxed, or the user is told it does not */
+		if (!ctx->cfg->build_sandbox)
+			run_ctx_say(ctx, NULL, "warning: [build] sandbox = off: the series' Makefiles and "
+					       "scripts run unsandboxed, as %s, with the network",
+				    geteuid() ? "this user" : "root");
+		else if (sandbox_check(err) < 0)
+			return -1;
+	}
 	ready.arch = arch_find(arch);
 	if (!ready.arch)
 		return kperror_set(err, KPERROR_INPUT, "arch '%s' is not supported (supported: %s)", arch,

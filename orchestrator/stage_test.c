@@ -16,6 +16,26 @@ static void write_output(struct cell_run *r, const char *name, const char *suffi
 }
 
 /* Decide a test's verdict from its exit status and KTAP. */
+/* A flood of output was cut at [vm] output_limit: the kept output, the cell and the user say so. */
+static void note_truncated(struct cell_run *r, const char *what, struct guest_exec_result *res)
+{
+	if (!res->truncated)
+		return;
+	int mib = r->ctx->cfg->vm_output_limit_mib;
+	buf_addf(&res->out, "\n# kpipe: output truncated at %d MiB ([vm] output_limit)\n", mib);
+	struct buf note = BUF_INIT;
+	buf_addf(&note, "%s: output truncated at %d MiB ([vm] output_limit)", what, mib);
+	if (!strvec_contains(&r->cell->notes, note.data)) {
+		strvec_push(&r->cell->notes, note.data);
+		struct buf m = BUF_INIT;
+		buf_addf(&m, "warning: %s printed more than %d MiB: the rest was dropped ([vm] output_limit)",
+			 what, mib);
+		stage_ui_note(r, m.data);
+		buf_release(&m);
+	}
+	buf_release(&note);
+}
+
 static void judge_test(struct test_result *t, const struct guest_exec_result *r, int timeout)
 {
 	struct buf why = BUF_INIT;
@@ -116,7 +136,7 @@ int stage_test(struct cell_run *r, struct kperror *err)
 	struct buf remote = BUF_INIT, what = BUF_INIT;
 	int ret = -1;
 	double start = util_now();
-	size_t failed = 0;
+	size_t failed = 0, limit = config_output_limit(r->ctx->cfg);
 
 	stage_ui_start(r, STAGE_TEST, NULL);
 	if (guest_connect(&g, vm_ssh_port(r->vm), r->key, err) < 0)
@@ -146,10 +166,11 @@ int stage_test(struct cell_run *r, struct kperror *err)
 		buf_reset(&what);
 		buf_addf(&what, "running %s", name);
 		stage_ui_alive(r, STAGE_TEST, util_now() - start, what.data);
-		if (guest_exec(&res, g, remote.data, test_timeout, err) < 0) {
+		if (guest_exec(&res, g, remote.data, test_timeout, limit, err) < 0) {
 			guest_exec_result_release(&res);
 			goto out;
 		}
+		note_truncated(r, name, &res);
 		judge_test(t, &res, test_timeout);
 		write_output(r, name, "out", &res.out);
 		write_output(r, name, "err", &res.err);
@@ -171,10 +192,11 @@ int stage_test(struct cell_run *r, struct kperror *err)
 			buf_addf(&what, "running %s again (%d of %d) after a failure", name, k + 1,
 				 r->ctx->cfg->test_retries);
 			stage_ui_alive(r, STAGE_TEST, util_now() - start, what.data);
-			if (guest_exec(&again, g, remote.data, test_timeout, err) < 0) {
+			if (guest_exec(&again, g, remote.data, test_timeout, limit, err) < 0) {
 				guest_exec_result_release(&again);
 				goto out;
 			}
+			note_truncated(r, name, &again);
 			judge_test(&rerun, &again, test_timeout);
 			struct buf suffix = BUF_INIT;
 			buf_addf(&suffix, "rerun%d.out", k + 1);
@@ -232,10 +254,11 @@ int stage_test(struct cell_run *r, struct kperror *err)
 	}
 	if (g && vm_is_running(r->vm)) {
 		struct guest_exec_result res = GUEST_EXEC_RESULT_INIT;
-		if (guest_exec(&res, g, "dmesg", 60, err) < 0) {
+		if (guest_exec(&res, g, "dmesg", 60, limit, err) < 0) {
 			guest_exec_result_release(&res);
 			goto out;
 		}
+		note_truncated(r, "dmesg", &res);
 		struct buf path = BUF_INIT;
 		buf_addf(&path, "%s/dmesg.txt", c->dir);
 		stage_keep_file(r, &res.out, path.data);

@@ -19,11 +19,21 @@ void stage_verdict(struct cell_run *r)
 	vm_destroy(r->vm);
 	r->vm = NULL;
 	if (r->console) {
-		buf_addf(&path, "%s/console.log", c->dir);
-		stage_keep_copy(r, r->console, path.data);
-		/* splats: the console has everything the kernel printed */
-		if (buf_read_file(&log, r->console) == 0)
+		/* what a kernel prints is untrusted: kept and read up to [vm] output_limit */
+		size_t limit = config_output_limit(r->ctx->cfg);
+		int more = buf_read_file_max(&log, r->console, limit);
+		if (more >= 0) {
+			/* splats: the console has everything the kernel printed */
 			splat_scan(&c->splats, log.data);
+			if (more) {
+				buf_addf(&log, "\n[kpipe: console truncated at %d MiB ([vm] output_limit)]\n",
+					 r->ctx->cfg->vm_output_limit_mib);
+				results_add_note(c, "the console was truncated at %d MiB ([vm] output_limit)",
+						 r->ctx->cfg->vm_output_limit_mib);
+			}
+			buf_addf(&path, "%s/console.log", c->dir);
+			stage_keep_file(r, &log, path.data);
+		}
 	}
 	/* a guest that stopped talking is a finding too */
 	for (size_t i = 0; i < c->nr_tests; i++) {

@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -130,4 +131,14 @@ int util_hash_file(uint64_t *h, const char *path)
 		util_hash(h, b.data, b.len);
 	buf_release(&b);
 	return e;
+}
+
+char *util_strfmt(const char *fmt, ...)
+{
+	struct buf b = BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	return buf_detach(&b, NULL);
 }

@@ -19,6 +19,8 @@ int util_exists(const char *path);
 int util_copy_file(const char *from, const char *to);
 /* Turn 's' into something safe in a file or branch name ("[a-z0-9._-]"). */
 char *util_slug(const char *s, size_t max_len);
+/* A new string (caller frees) formatted as printf() would (git's xstrfmt). */
+char *util_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*
  * Content keys: FNV-1a over 'data' into *h (start from UTIL_HASH_INIT),
  * each piece closed by a separator so "ab"+"c" differs from "a"+"bc".

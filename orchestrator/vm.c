@@ -122,7 +122,8 @@ void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, in
 		    "  </devices>\n"
 		    "  <qemu:commandline>\n"
 		    "    <qemu:arg value='-netdev'/>\n");
-	buf_addf(b, "    <qemu:arg value='user,id=kpnet0,hostfwd=tcp:127.0.0.1:%d-:22'/>\n", port);
+	/* restrict=on: the guest reaches nothing (no internet, no host service on 10.0.2.2), only its ssh forward */
+	buf_addf(b, "    <qemu:arg value='user,id=kpnet0,restrict=on,hostfwd=tcp:127.0.0.1:%d-:22'/>\n", port);
 	buf_adds(b, "    <qemu:arg value='-device'/>\n"
 		    "    <qemu:arg value='virtio-net-pci,netdev=kpnet0'/>\n"
 		    "  </qemu:commandline>\n"

@@ -35,6 +35,35 @@ done
 OUT=$(cat "$boot_log")
 expect_match "^The guest is up" "kpipe boot: the x86_64 guest is up"
 port1=$(sed -n 's/.* -p \([0-9]*\) .*/\1/p' "$boot_log")
+key=$(sed -n 's/.*ssh -i \([^ ]*\) .*/\1/p' "$boot_log")
+[ -n "$key" ] && [ "$(stat -c %a "$key")" = 600 ] && pass "the guest's private key is 0600" ||
+	failed "the guest's key '$key' is $(stat -c %a "$key" 2>&1)"
+# the guest reaches nothing but its ssh forward: not a host service through 10.0.2.2
+python3 - "$WORK/host.got" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 47392))
+s.listen(4)
+open(sys.argv[1], "w").close()
+while True:
+    c, _ = s.accept()
+    open(sys.argv[1], "a").write("connection\n")
+    c.close()
+PY
+listener=$!
+for _ in $(seq 50); do [ -e "$WORK/host.got" ] && break; sleep 0.1; done
+guest_said=$(ssh -i "$key" -p "$port1" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	-o BatchMode=yes -o ConnectTimeout=20 root@127.0.0.1 \
+	'echo from-the-guest | nc -w 3 10.0.2.2 47392; echo "nc exit $?"' 2>&1)
+kill $listener 2>/dev/null
+if printf '%s\n' "$guest_said" | grep -q "^nc exit [0-9]"; then
+	pass "a program in the guest ran and tried 10.0.2.2:47392 ($(printf '%s' "$guest_said" | tail -1))"
+else
+	failed "could not run nc in the guest: $guest_said"
+fi
+[ -s "$WORK/host.got" ] && failed "the guest reached a listener on the host through 10.0.2.2" ||
+	pass "the guest's connection to the host through 10.0.2.2 got nowhere (restrict=on)"
 expect_exit 0 "kpipe test --arch arm64 while the x86_64 guest runs" -- \
 	$KPIPE -c "$WORK/cfg.ini" test --arch arm64 base
 expect_match "^\[base arm64\] boot: ssh on 127.0.0.1:[0-9]+ \(tcg\)" "the arm64 guest booted beside it"

@@ -144,6 +144,28 @@ TEST(guest_slots_as_configured_or_from_the_machine)
 	kperror_release(&err);
 }
 
+TEST(sandbox_and_output_limit_defaults_and_bounds)
+{
+	struct config c;
+	struct kperror err = KPERROR_INIT;
+	CHECK(config_load(&c, NULL, "/d", &err) == 0);
+	CHECK(c.build_sandbox == 1); /* a stranger's series is sandboxed unless the user says otherwise */
+	CHECK(c.vm_output_limit_mib == 16);
+	CHECK(config_output_limit(&c) == (size_t)16 << 20);
+	config_release(&c);
+	char *p = write_tmp("[build]\nsandbox = off\n[vm]\noutput_limit = 1\n");
+	CHECK(config_load(&c, p, "/d", &err) == 0);
+	CHECK(c.build_sandbox == 0 && config_output_limit(&c) == 1 << 20);
+	config_release(&c);
+	unlink(p);
+	p = write_tmp("[vm]\noutput_limit = 0\n");
+	CHECK(config_load(&c, p, "/d", &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "output_limit");
+	config_release(&c);
+	unlink(p);
+	kperror_release(&err);
+}
+
 TEST(arch_table_names_tools_and_packages)
 {
 	const struct arch *x = arch_find("x86_64"), *a = arch_find("arm64");
@@ -178,6 +200,8 @@ TEST(arch_table_names_tools_and_packages)
 const struct unit_test config_tests[] = {
 	{ "config defaults", config_defaults },
 	{ "config: guest slots as configured or from the machine", guest_slots_as_configured_or_from_the_machine },
+	{ "config: sandbox on and output_limit 16 MiB by default, 0 MiB refused",
+	  sandbox_and_output_limit_defaults_and_bounds },
 	{ "config user file overrides only what it names", config_user_file_overrides_only_what_it_names },
 	{ "config unknown key names file and line", config_unknown_key_names_file_and_line },
 	{ "config bad values and sections", config_bad_values_and_sections },

@@ -83,6 +83,7 @@ TEST(vm_domain_xml_is_transient_tcg_with_local_ssh)
 	CHECK_CONTAINS(x.data, "<on_reboot>destroy</on_reboot>");
 	CHECK_CONTAINS(x.data, "<serial type='file'>");
 	CHECK_CONTAINS(x.data, "hostfwd=tcp:127.0.0.1:40022-:22");
+	CHECK_CONTAINS(x.data, "restrict=on,"); /* the guest reaches nothing but its ssh forward */
 	CHECK(!strstr(x.data, "host-passthrough"));
 	buf_reset(&x);
 	vm_domain_xml(&x, &o, "kvm", 1);

@@ -64,5 +64,22 @@ int buf_write_file(const struct buf *b, const char *path);
 void buf_add_xml_escaped(struct buf *b, const char *s);
 /* Append 's' with JSON string escaping, without the surrounding quotes. */
 void buf_add_json_escaped(struct buf *b, const char *s);
+/*
+ * The length (1-4) of the valid UTF-8 character at 's' (at most 'n'
+ * bytes), or 0 if it is none: a stray continuation byte, an overlong
+ * form, a surrogate, past U+10FFFF or cut short.  Both escapers above
+ * write any invalid byte as U+FFFD, so what they make is valid UTF-8.
+ */
+size_t buf_utf8_len(const char *s, size_t n);
+/*
+ * Append 'n' bytes of untrusted text for a terminal or a text report: tab,
+ * newline, printable ASCII and valid UTF-8 as they are; every control
+ * character (ESC, CR, BEL...), DEL, C1 control, bidi override and invalid
+ * byte escaped as "\x1b" or "\u202e", so that nothing in it can retitle
+ * or clear the terminal, move the cursor, forge a link or reorder a line.
+ * With 'partial', an incomplete UTF-8 character at the very end is left
+ * for the next call.  Returns the number of bytes consumed.
+ */
+size_t buf_add_printable(struct buf *b, const char *s, size_t n, int partial);
 
 #endif

@@ -120,6 +120,49 @@ static void on_signal(int sig)
 	proc_interrupted = 1;
 }
 
+/*
+ * Everything kpipe prints goes through here: subjects, author names,
+ * splat titles and test output are a stranger's text, and a terminal obeys
+ * the escape sequences in them (retitle, clear, forged links).  Control
+ * characters are shown as "\x1b" instead (buf_add_printable()).
+ */
+struct clean_stream {
+	int fd;
+	char carry[4]; /* the start of a UTF-8 character the next write completes */
+	size_t ncarry;
+};
+
+static ssize_t clean_write(void *cookie, const char *data, size_t n)
+{
+	struct clean_stream *cs = cookie;
+	struct buf in = BUF_INIT, out = BUF_INIT;
+	buf_add(&in, cs->carry, cs->ncarry);
+	buf_add(&in, data, n);
+	size_t used = buf_add_printable(&out, in.data, in.len, 1);
+	cs->ncarry = in.len - used;
+	memcpy(cs->carry, in.data + used, cs->ncarry);
+	for (size_t off = 0; off < out.len;) {
+		ssize_t w = write(cs->fd, out.data + off, out.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* a closed pipe or a full disk: nothing more to say there */
+		off += (size_t)w;
+	}
+	buf_release(&in);
+	buf_release(&out);
+	return (ssize_t)n;
+}
+
+static FILE *clean_stream_open(int fd, struct clean_stream *cs)
+{
+	cs->fd = fd;
+	cs->ncarry = 0;
+	cookie_io_functions_t io = { .write = clean_write };
+	FILE *f = fopencookie(cs, "w", io);
+	return f ? f : fdopen(fd, "w");
+}
+
 /* Where kconfigs/, images/ and guest-tests/ are: beside the binary. */
 static char *find_data_dir(void)
 {
@@ -139,7 +182,12 @@ int main(int argc, char **argv)
 	struct cmd_ctx ctx = { .lock_fd = -1 };
 	struct kperror err = KPERROR_INIT;
 	const struct command *cmd = NULL;
+	static struct clean_stream clean_out, clean_err;
 	int i = 1;
+
+	stdout = clean_stream_open(STDOUT_FILENO, &clean_out);
+	stderr = clean_stream_open(STDERR_FILENO, &clean_err);
+	setvbuf(stderr, NULL, _IONBF, 0);
 
 	while (i < argc && argv[i][0] == '-') {
 		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc) {

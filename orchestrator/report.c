@@ -152,6 +152,20 @@ static void json_kv(struct buf *b, const char *key, const char *v, int comma)
 	buf_addch(b, '"');
 }
 
+/* "key": "kpipe:RUN-REV[-ARCH[-TEST]]", the parts JSON-escaped (a test name is the guest's word) */
+static void kcidb_id(struct buf *b, const char *key, const char *run_id, const char *rev,
+		     const char *arch, const char *test, int comma)
+{
+	struct buf id = BUF_INIT;
+	buf_addf(&id, "kpipe:%s-%s", run_id, rev);
+	if (arch)
+		buf_addf(&id, "-%s", arch);
+	if (test)
+		buf_addf(&id, "-%s", test);
+	json_kv(b, key, id.data, comma);
+	buf_release(&id);
+}
+
 void report_kcidb(struct buf *b, const char *run_id, const struct cell *cells, size_t n)
 {
 	buf_adds(b, "{\n  \"version\": {\"major\": 4, \"minor\": 3},\n  \"checkouts\": [");
@@ -162,27 +176,26 @@ void report_kcidb(struct buf *b, const char *run_id, const struct cell *cells, s
 			seen |= !strcmp(cells[k].revision, cells[i].revision);
 		if (seen)
 			continue;
-		struct buf id = BUF_INIT;
-		buf_addf(&id, "kpipe:%s-%s", run_id, cells[i].revision);
 		buf_adds(b, first ? "\n    {" : ",\n    {");
 		first = 0;
-		json_kv(b, "id", id.data, 0);
+		kcidb_id(b, "id", run_id, cells[i].revision, NULL, NULL, 0);
 		json_kv(b, "origin", "kpipe", 1);
 		if (cells[i].commit)
 			json_kv(b, "git_commit_hash", cells[i].commit, 1);
 		json_kv(b, "patchset_hash", cells[i].patchset ? cells[i].patchset : "", 1);
 		json_kv(b, "comment", cells[i].revision, 1);
 		buf_addf(b, ", \"valid\": %s}", cells[i].verdict == CELL_APPLY_FAILED ? "false" : "true");
-		buf_release(&id);
 	}
 	buf_adds(b, "\n  ],\n  \"builds\": [");
+	first = 1;
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		if (c->verdict == CELL_APPLY_FAILED)
 			continue;
-		buf_adds(b, i ? ",\n    {" : "\n    {");
-		buf_addf(b, "\"id\": \"kpipe:%s-%s-%s\", \"checkout_id\": \"kpipe:%s-%s\"", run_id, c->revision,
-			 c->arch, run_id, c->revision);
+		buf_adds(b, first ? "\n    {" : ",\n    {");
+		first = 0;
+		kcidb_id(b, "id", run_id, c->revision, c->arch, NULL, 0);
+		kcidb_id(b, "checkout_id", run_id, c->revision, NULL, NULL, 1);
 		json_kv(b, "origin", "kpipe", 1);
 		json_kv(b, "architecture", c->arch, 1);
 		json_kv(b, "config_name", "kpipe tinyconfig+fragments", 1);
@@ -198,8 +211,8 @@ void report_kcidb(struct buf *b, const char *run_id, const struct cell *cells, s
 			static const char *const status[] = { "PASS", "FAIL", "SKIP", "ERROR", "ERROR", "PASS", "MISS" };
 			buf_adds(b, first ? "\n    {" : ",\n    {");
 			first = 0;
-			buf_addf(b, "\"id\": \"kpipe:%s-%s-%s-%s\", \"build_id\": \"kpipe:%s-%s-%s\"", run_id,
-				 c->revision, c->arch, r->name, run_id, c->revision, c->arch);
+			kcidb_id(b, "id", run_id, c->revision, c->arch, r->name, 0);
+			kcidb_id(b, "build_id", run_id, c->revision, c->arch, NULL, 1);
 			json_kv(b, "origin", "kpipe", 1);
 			struct buf path = BUF_INIT;
 			buf_addf(&path, "kpipe.%s", r->name);

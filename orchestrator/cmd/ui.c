@@ -295,7 +295,8 @@ int ui_write_reports(const char *run_dir, const char *title, const char *base_de
 		fprintf(f, "base: %s\n", base_desc);
 	ui_print_matrix(f, cells, n);
 	fclose(f);
-	buf_add(&text, mem, len);
+	/* the subjects, titles and reasons in it are untrusted: no control character reaches the file */
+	buf_add_printable(&text, mem, len, 0);
 	int e = buf_write_file(&text, path.data);
 	if (e < 0) {
 		kperror_errno(err, KPERROR_INFRA, e, "cannot write '%s'", path.data);

@@ -8,6 +8,7 @@
 #include "util.h"
 #include "vm.h"
 
+#include <ctype.h>
 #include <stdlib.h>
 
 TEST(proc_captures_output_and_exit_code)
@@ -304,6 +305,137 @@ TEST(reports_junit_kcidb_html)
 	results_cell_release(&c[1]);
 }
 
+/* A JSON syntax check (RFC 8259) for the reports kpipe writes: 1 if 's' is one valid value in UTF-8. */
+static const char *json_value(const char *p);
+static const char *json_ws(const char *p)
+{
+	while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+		p++;
+	return p;
+}
+static const char *json_string(const char *p)
+{
+	if (*p++ != '"')
+		return NULL;
+	while (*p != '"') {
+		unsigned char c = (unsigned char)*p;
+		if (!c || c < 0x20)
+			return NULL;
+		if (c == '\\') {
+			p++;
+			if (*p == 'u') {
+				for (int i = 1; i <= 4; i++)
+					if (!isxdigit((unsigned char)p[i]))
+						return NULL;
+				p += 5;
+			} else if (strchr("\"\\/bfnrt", *p) && *p) {
+				p++;
+			} else {
+				return NULL;
+			}
+			continue;
+		}
+		size_t len = buf_utf8_len(p, strlen(p));
+		if (!len)
+			return NULL;
+		p += len;
+	}
+	return p + 1;
+}
+static const char *json_value(const char *p)
+{
+	p = json_ws(p);
+	if (*p == '{' || *p == '[') {
+		char close = *p == '{' ? '}' : ']';
+		p = json_ws(p + 1);
+		if (*p == close)
+			return p + 1;
+		for (;;) {
+			if (close == '}') {
+				if (!(p = json_string(json_ws(p))))
+					return NULL;
+				p = json_ws(p);
+				if (*p++ != ':')
+					return NULL;
+			}
+			if (!(p = json_value(p)))
+				return NULL;
+			p = json_ws(p);
+			if (*p == close)
+				return p + 1;
+			if (*p++ != ',')
+				return NULL;
+		}
+	}
+	if (*p == '"')
+		return json_string(p);
+	if (!strncmp(p, "true", 4) || !strncmp(p, "null", 4))
+		return p + 4;
+	if (!strncmp(p, "false", 5))
+		return p + 5;
+	char *end;
+	strtod(p, &end);
+	return end > p ? end : NULL;
+}
+static int json_valid(const char *s)
+{
+	const char *end = s ? json_value(s) : NULL;
+	return end && !*json_ws(end);
+}
+
+TEST(reports_stay_valid_on_hostile_input)
+{
+	struct cell c[3];
+	struct buf b = BUF_INIT;
+	CHECK(json_valid("{\"a\": [1, \"x\\u0001\", true, null, {}]}"));
+	CHECK(!json_valid("{\"builds\": [, {}]}"));
+	CHECK(!json_valid("[\"\xff\"]"));
+	/* the first cell did not apply; names and reasons hold quotes, controls, invalid UTF-8 */
+	fill_cell(&c[0], "v1", "t\"\x1b[2J", TEST_FAIL, NULL);
+	c[0].verdict = CELL_APPLY_FAILED;
+	results_set_detail(&c[0], "patch 1/2 'mm: \xff\xfe\x1b]0;pwned\x07' does not apply");
+	fill_cell(&c[1], "v2", "t", TEST_FAIL, "WARNING in \xc3(zap\x01");
+	fill_cell(&c[2], "v3\"}", "t", TEST_PASS, NULL);
+	free(c[1].tests[0].reason);
+	c[1].tests[0].reason = strdup("not ok 1 \xed\xa0\x80 \x1b[31m");
+	report_kcidb(&b, "run\"1", c, 3);
+	CHECK(json_valid(b.data));
+	if (!json_valid(b.data))
+		printf("#   %s\n", b.data);
+	CHECK_CONTAINS(b.data, "\"builds\": [\n    {\"id\": \"kpipe:run\\\"1-v2-x86_64\"");
+	buf_reset(&b);
+	report_junit(&b, "a \xff series \x1b[2J", c, 3);
+	for (size_t i = 0; i < b.len;) {
+		size_t len = buf_utf8_len(b.data + i, b.len - i);
+		unsigned char ch = (unsigned char)b.data[i];
+		CHECK(len > 0 && (ch >= 0x20 || ch == '\n' || ch == '\t'));
+		if (!len || (ch < 0x20 && ch != '\n' && ch != '\t'))
+			break;
+		i += len;
+	}
+	CHECK_CONTAINS(b.data, "<testsuites name=\"kpipe: a \xef\xbf\xbd series \xef\xbf\xbd[2J\">");
+	/* summary.json and each result.json too */
+	char dir[] = "/tmp/kpipe-unit-reports-XXXXXX";
+	struct kperror err = KPERROR_INIT;
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(results_write_summary(dir, "t\xff\x1b", c, 3, &err) == 0);
+	char path[128];
+	snprintf(path, sizeof(path), "%s/summary.json", dir);
+	buf_reset(&b);
+	CHECK(buf_read_file(&b, path) == 0 && json_valid(b.data));
+	free(c[0].dir);
+	c[0].dir = strdup(dir);
+	CHECK(results_write_cell(&c[0], &err) == 0);
+	snprintf(path, sizeof(path), "%s/result.json", dir);
+	buf_reset(&b);
+	CHECK(buf_read_file(&b, path) == 0 && json_valid(b.data));
+	util_rm_rf(dir);
+	kperror_release(&err);
+	buf_release(&b);
+	for (int i = 0; i < 3; i++)
+		results_cell_release(&c[i]);
+}
+
 TEST(patchset_hash_as_kcidb_defines_it)
 {
 	struct buf h = BUF_INIT;
@@ -483,6 +615,8 @@ const struct unit_test results_tests[] = {
 	{ "history: round trip and changes", history_round_trip_and_changes },
 	{ "report: JUnit, KCIDB, HTML", reports_junit_kcidb_html },
 	{ "results: patchset hash as KCIDB defines it", patchset_hash_as_kcidb_defines_it },
+	{ "report: KCIDB is valid JSON and JUnit valid UTF-8 XML whatever the input (first cell not applied, invalid UTF-8, controls, quotes)",
+	  reports_stay_valid_on_hostile_input },
 	{ "results: changes between revisions", changes_between_revisions },
 	{ NULL, NULL },
 };

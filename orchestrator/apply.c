@@ -1,5 +1,7 @@
 #include "apply.h"
 
+#include <ctype.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +101,24 @@ int apply_check_revision(const struct revision *rev, struct kperror *err)
 	return 0;
 }
 
+void apply_branch_name(struct buf *out, const struct revision *rev)
+{
+	/* whose series: the first patch's sender, so one subject from two senders is two series */
+	const char *from = rev->nr ? rev->patches[0].author : NULL;
+	const char *lt = from ? strrchr(from, '<') : NULL, *gt = lt ? strchr(lt, '>') : NULL;
+	uint64_t h = UTIL_HASH_INIT;
+	struct buf who = BUF_INIT;
+	if (lt && gt)
+		buf_add(&who, lt + 1, (size_t)(gt - lt - 1));
+	else if (from)
+		buf_adds(&who, from);
+	for (size_t i = 0; i < who.len; i++)
+		who.data[i] = (char)tolower((unsigned char)who.data[i]);
+	util_hash(&h, who.data ? who.data : "", who.len);
+	buf_addf(out, "kpipe/%s-%06llx/v%u", rev->name, (unsigned long long)(h & 0xffffff), rev->version);
+	buf_release(&who);
+}
+
 int apply_revision(struct apply_result *out, struct tree *t, const struct revision *rev,
 		   const git_oid *onto, struct kperror *err)
 {
@@ -190,8 +210,16 @@ next:
 	}
 
 	struct buf branch = BUF_INIT, refname = BUF_INIT;
-	buf_addf(&branch, "kpipe/%s/v%u", rev->name, rev->version);
+	apply_branch_name(&branch, rev);
 	buf_addf(&refname, "refs/heads/%s", branch.data);
+	int valid = 0;
+	if (git_reference_name_is_valid(&valid, refname.data) < 0 || !valid) {
+		kperror_set(err, KPERROR_INPUT, "%s: v%u: '%s' cannot be a branch name", rev->source,
+			    rev->version, branch.data);
+		buf_release(&branch);
+		buf_release(&refname);
+		goto out;
+	}
 	if (git_reference_create(NULL, t->repo, refname.data, &head, 1, "kpipe apply") < 0) {
 		tree_git_error(err, KPERROR_INFRA, "cannot create the branch");
 		buf_release(&branch);

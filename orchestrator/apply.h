@@ -19,7 +19,7 @@
 
 struct apply_result {
 	git_oid head;     /* the last commit */
-	char *branch;     /* "kpipe/<name>/v<N>" (owned) */
+	char *branch;     /* "kpipe/<name>-<sender>/v<N>" (owned): see apply_branch_name() */
 	git_oid *commits; /* one per patch, in order (owned) */
 	size_t nr_commits;
 };
@@ -30,6 +30,14 @@ struct apply_result {
  * (KPERROR_INPUT) naming the patch (N/M and subject), the file and the
  * hunk that failed.
  */
+/*
+ * The branch of a revision: "kpipe/<name>-<sender>/v<N>", <name> the
+ * series' slug (util_slug(): a valid ref part whatever the subject) and
+ * <sender> six hex digits of a hash of the first patch's From: address,
+ * so the same subject from two senders never shares a branch, while the
+ * revisions of one series sit side by side.
+ */
+void apply_branch_name(struct buf *out, const struct revision *rev);
 int apply_revision(struct apply_result *out, struct tree *t, const struct revision *rev,
 		   const git_oid *onto, struct kperror *err);
 /*

@@ -241,7 +241,8 @@ void run_revision_base(git_oid *out, struct buf *why, struct tree *t, const stru
 			 t ? ": " : "", t ? t->base_desc : "");
 		return;
 	}
-	if (t && tree_find_commit(out, t, rev->base_commit) == 0) {
+	int found = t ? tree_find_base_commit(out, t, rev->base_commit) : -1;
+	if (found == 0) {
 		char hex[13];
 		git_oid_tostr(hex, sizeof(hex), out);
 		buf_addf(why, "base-commit %s from the series", hex);
@@ -249,7 +250,9 @@ void run_revision_base(git_oid *out, struct buf *why, struct tree *t, const stru
 	}
 	buf_addf(why, "the configured base%s%s: base-commit %.12s %s", t ? ": " : "",
 		 t ? t->base_desc : "", rev->base_commit,
-		 t ? "is not in the tree" : "cannot be checked before the tree is imported");
+		 !t ? "cannot be checked before the tree is imported"
+		 : found == -2 ? "is only on another series' branch, not in the base's history"
+			       : "is not in the tree");
 }
 
 int run_plan_revisions(struct run_revision **out, git_oid *base, struct series *s,

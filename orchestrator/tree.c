@@ -382,17 +382,30 @@ void tree_free(struct tree *t)
 	free(t);
 }
 
-int tree_find_commit(git_oid *out, struct tree *t, const char *hex)
+int tree_find_base_commit(git_oid *out, struct tree *t, const char *hex)
 {
-	git_oid prefix;
+	git_oid prefix, found;
 	git_commit *c = NULL;
 	size_t len = strlen(hex);
 	if (len < 4 || len > GIT_OID_HEXSZ || git_oid_fromstrn(&prefix, hex, len) < 0)
 		return -1;
 	if (git_commit_lookup_prefix(&c, t->repo, &prefix, len) < 0)
 		return -1;
-	git_oid_cpy(out, git_commit_id(c));
+	git_oid_cpy(&found, git_commit_id(c));
 	git_commit_free(c);
+	/*
+	 * kpipe's repository also holds every series it applied: a commit only
+	 * they have is another sender's work, never a base.  A base is the
+	 * configured base or its history, or a commit of the user's own tree.
+	 */
+	int ok = git_oid_equal(&found, &t->base) || git_graph_descendant_of(t->repo, &t->base, &found) == 1;
+	if (!ok && t->origin_repo && git_commit_lookup(&c, t->origin_repo, &found) == 0) {
+		git_commit_free(c);
+		ok = 1;
+	}
+	if (!ok)
+		return -2;
+	git_oid_cpy(out, &found);
 	return 0;
 }
 

@@ -46,8 +46,13 @@ void tree_free(struct tree *t);
  * or, for a user's tree, in that tree.  Returns 0, or -1 (KPERROR_INPUT).
  */
 int tree_resolve(git_oid *out, struct tree *t, const char *spec, struct kperror *err);
-/* Find the commit 'hex' (full or abbreviated) in the tree: 0, or -1 if absent. */
-int tree_find_commit(git_oid *out, struct tree *t, const char *hex);
+/*
+ * Find the commit 'hex' (full or abbreviated) a series names as its base:
+ * 0 if it is the configured base, in its history, or in the user's own
+ * tree; -1 if there is no such commit; -2 if only kpipe's own series
+ * branches have it (another series' commit: no base for this one).
+ */
+int tree_find_base_commit(git_oid *out, struct tree *t, const char *hex);
 /*
  * Resolve 'ref' ("base" or NULL: the base; a branch such as kpipe/NAME/v2,
  * or a commit id) in the tree.  KPERROR_INPUT if it is not there.

@@ -79,7 +79,7 @@ char *util_slug(const char *s, size_t max_len)
 	int dash = 0;
 	for (; *s && b.len < max_len; s++) {
 		unsigned char c = (unsigned char)*s;
-		if (isalnum(c) || c == '.' || c == '_') {
+		if (isalnum(c) || c == '_') { /* no '.': "..", a leading '.' or ".lock" break a ref */
 			if (dash && b.len)
 				buf_addch(&b, '-');
 			dash = 0;

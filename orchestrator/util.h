@@ -17,7 +17,7 @@ int util_rm_rf(const char *path);
 int util_exists(const char *path);
 /* Copy a regular file (mode 0644). */
 int util_copy_file(const char *from, const char *to);
-/* Turn 's' into something safe in a file or branch name ("[a-z0-9._-]"). */
+/* Turn 's' into something safe in a file or branch name ("[a-z0-9_-]", never empty). */
 char *util_slug(const char *s, size_t max_len);
 /* A new string (caller frees) formatted as printf() would (git's xstrfmt). */
 char *util_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

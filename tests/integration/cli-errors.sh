@@ -34,9 +34,21 @@ git init -q -b main "$user" && printf 'hello\nworld\n' > "$user/hello.txt" &&
 refs_before=$(git -C "$user" for-each-ref | md5sum)
 printf '[paths]\ncache = %s/cache\n[tree]\npath = %s\nbase = main\n' "$WORK" "$user" > "$WORK/user.ini"
 expect_exit 0 "apply onto a user's tree" -- $KPIPE -c "$WORK/user.ini" apply $F/lore-thread.mbox
-expect_match "v3: kpipe/mm-teach-greet-to-count/v3 -> " "the revision is applied as a branch"
+expect_match "v3: kpipe/mm-teach-greet-to-count-[0-9a-f]{6}/v3 -> " "the revision is applied as a branch"
 [ "$(git -C "$user" for-each-ref | md5sum)" = "$refs_before" ] && [ -z "$(git -C "$user" status --porcelain)" ] &&
 	pass "the user's refs and worktree are untouched" || failed "the user's tree was changed"
+# a series that names another series' commit as its base stands on the configured base
+other=$(printf '%s\n' "$OUT" | sed -n 's/^v3: kpipe.* -> \([0-9a-f]\{40\}\) .*/\1/p')
+sed "s/^This is the cover letter.$/This is the cover letter.\n\nbase-commit: $other/; s/ada@example.org/mallory@example.org/" \
+	$F/lore-thread.mbox > "$WORK/stands-on-another.mbox"
+expect_exit 0 "apply a series whose base-commit is another series' commit" -- \
+	$KPIPE -c "$WORK/user.ini" apply "$WORK/stands-on-another.mbox"
+expect_match "^v3: onto the configured base: [0-9a-f]{12} base \(main\): base-commit ${other:0:12} is only on another series' branch, not in the base's history$" \
+	"it is applied onto the configured base, saying why"
+expect_match "^v3: kpipe/mm-teach-greet-to-count-[0-9a-f]{6}/v3 -> " "as a branch of its own"
+branches=$(git -C "$(echo "$WORK"/cache/trees/*)" branch --list 'kpipe/mm-teach-greet-to-count-*/v3' | wc -l)
+[ "$branches" -eq 2 ] && pass "two senders, one subject: two branches, the first one unmoved" ||
+	failed "$branches branches for the two series with one subject, wanted 2"
 expect_exit 2 "base that is not in the user's tree" -- \
 	sh -c "printf '[tree]\npath = $user\nbase = no-such-ref\n' > $WORK/bad.ini && $KPIPE -c $WORK/bad.ini apply $F/lore-thread.mbox"
 expect_match "\[tree\] base 'no-such-ref' is not a commit" "bad base is named"

@@ -75,7 +75,9 @@ expect_match "^v1/x86_64: zz_fails_differently: fail: .*\(fails on the base too,
 
 # the same revisions as commits already in the tree: nothing is applied
 expect_exit 0 "kpipe apply v1 v2 v3 as branches" -- $KPIPE -c "$WORK/cfg.ini" apply $S/v1.mbox $S/v2.mbox $S/v3.mbox
-B=kpipe/mm-memory-factor-out-batched-uffd-wp
+B=$(printf '%s\n' "$OUT" | sed -n 's|.*\(kpipe/mm-memory-factor-out-batched-uffd-wp-[0-9a-f]\{6\}\)/v1 .*|\1|p' | head -1)
+[ -n "$B" ] && pass "the series' branches are kpipe/<series>-<sender>/vN ($B/v1)" ||
+	failed "no kpipe/mm-memory-factor-out-batched-uffd-wp-XXXXXX/v1 in: $OUT"
 expect_exit 1 "kpipe run --commits for v1 and v3" -- \
 	$KPIPE -c "$WORK/cfg.ini" run --commits base..$B/v1 --commits $B/v3
 expect_match "^\[v2\] commits $B/v3: 3, nothing to apply" "a ref alone means base..ref"

@@ -95,7 +95,7 @@ TEST(apply_makes_commits_keeping_author_and_date)
 		return;
 	CHECK(parse_fixture(&s, "lore-thread.mbox") == 0);
 	CHECK(apply_revision(&ar, t, &s.revs[0], NULL, &err) == 0);
-	CHECK_STR(ar.branch, "kpipe/mm-teach-greet-to-count/v3");
+	CHECK_STR(ar.branch, "kpipe/mm-teach-greet-to-count-15ff86/v3");
 	git_commit *c = NULL;
 	CHECK(git_commit_lookup(&c, t->repo, &ar.head) == 0);
 	if (c) {
@@ -149,6 +149,79 @@ TEST(apply_failure_names_patch_file_and_hunk_and_leaves_no_branch)
 }
 
 
+TEST(base_commit_is_never_another_series_commit)
+{
+	char dir[] = "/tmp/kpipe-apply-XXXXXX";
+	struct tree *t = scratch_tree(dir);
+	struct series s;
+	struct apply_result ar;
+	struct kperror err = KPERROR_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid found;
+	if (!t)
+		return;
+	CHECK(parse_fixture(&s, "lore-thread.mbox") == 0);
+	CHECK(apply_revision(&ar, t, &s.revs[0], NULL, &err) == 0);
+	git_oid_tostr(hex, sizeof(hex), &t->base);
+	CHECK(tree_find_base_commit(&found, t, hex) == 0 && git_oid_equal(&found, &t->base));
+	/* a series' commit is in kpipe's repository, but no base for another series */
+	git_oid_tostr(hex, sizeof(hex), &ar.head);
+	CHECK(tree_find_base_commit(&found, t, hex) == -2);
+	hex[12] = '\0';
+	CHECK(tree_find_base_commit(&found, t, hex) == -2);
+	CHECK(tree_find_base_commit(&found, t, "0123456789abcdef0123") == -1);
+	CHECK(tree_find_base_commit(&found, t, "xyz") == -1);
+	apply_result_release(&ar);
+	series_release(&s);
+	tree_free(t);
+	util_rm_rf(dir);
+	kperror_release(&err);
+}
+
+TEST(branch_names_are_valid_and_per_sender)
+{
+	struct patch pa = { 0 }, pb = { 0 };
+	struct revision a = { 0 }, b = { 0 };
+	struct buf na = BUF_INIT, nb = BUF_INIT;
+	pa.author = "Ada Tester <Ada@Example.org>";
+	pb.author = "Mallory <mallory@example.org>";
+	a.patches = &pa, a.nr = 1, a.version = 1, a.name = util_slug("mm: batch it", 40);
+	b.patches = &pb, b.nr = 1, b.version = 1, b.name = util_slug("mm: batch it", 40);
+	apply_branch_name(&na, &a);
+	apply_branch_name(&nb, &b);
+	CHECK(strcmp(na.data, nb.data)); /* one subject, two senders: two branches */
+	CHECK(!strncmp(na.data, "kpipe/mm-batch-it-", 18) && !strcmp(na.data + na.len - 3, "/v1"));
+	/* the sender's address decides, not how it is written */
+	pb.author = "\"Tester, Ada\" <ada@example.ORG>";
+	buf_reset(&nb);
+	apply_branch_name(&nb, &b);
+	CHECK_STR(nb.data, na.data);
+	/* v2 of the same series sits beside v1 */
+	a.version = 2;
+	buf_reset(&nb);
+	apply_branch_name(&nb, &a);
+	CHECK(!strncmp(nb.data, na.data, na.len - 1) && nb.data[nb.len - 1] == '2');
+	/* subjects that are no ref: dots, a leading dot, ".lock", nothing at all */
+	const char *subjects[] = { "...", ".hidden", "x.lock", "a..b", "\x1b[2J", "" };
+	for (size_t i = 0; i < sizeof(subjects) / sizeof(subjects[0]); i++) {
+		free(a.name);
+		a.name = util_slug(subjects[i], 40);
+		buf_reset(&na);
+		apply_branch_name(&na, &a);
+		struct buf ref = BUF_INIT;
+		buf_addf(&ref, "refs/heads/%s", na.data);
+		int valid = 0;
+		CHECK(git_reference_name_is_valid(&valid, ref.data) == 0 && valid);
+		if (!valid)
+			printf("#   subject '%s' gave '%s'\n", subjects[i], ref.data);
+		buf_release(&ref);
+	}
+	free(a.name);
+	free(b.name);
+	buf_release(&na);
+	buf_release(&nb);
+}
+
 TEST(range_of_commits_becomes_a_revision)
 {
 	char dir[] = "/tmp/kpipe-apply-XXXXXX";
@@ -162,7 +235,7 @@ TEST(range_of_commits_becomes_a_revision)
 		return;
 	CHECK(parse_fixture(&s, "lore-thread.mbox") == 0);
 	CHECK(apply_revision(&ar, t, &s.revs[0], NULL, &err) == 0);
-	CHECK(apply_revision_from_range(rev, &rr, &base, t, "kpipe/mm-teach-greet-to-count/v3", 2, &err) == 0);
+	CHECK(apply_revision_from_range(rev, &rr, &base, t, "kpipe/mm-teach-greet-to-count-15ff86/v3", 2, &err) == 0);
 	CHECK(git_oid_equal(&base, &t->base));
 	CHECK(rev->nr == 2 && rr.nr_commits == 2);
 	if (rev->nr == 2 && rr.nr_commits == 2) {
@@ -196,6 +269,8 @@ TEST(range_of_commits_becomes_a_revision)
 
 const struct unit_test apply_tests[] = {
 	{ "apply: author and date parsing", author_and_date_parsing },
+	{ "apply: a base-commit only another series' branch has is no base", base_commit_is_never_another_series_commit },
+	{ "apply: branch names are valid refs whatever the subject, and per sender", branch_names_are_valid_and_per_sender },
 	{ "apply: commits keep author and date", apply_makes_commits_keeping_author_and_date },
 	{ "apply: failure names patch, file and hunk, leaves no branch", apply_failure_names_patch_file_and_hunk_and_leaves_no_branch },
 	{ "apply: a range of commits becomes a revision", range_of_commits_becomes_a_revision },

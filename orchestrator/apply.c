@@ -147,6 +147,12 @@ int apply_revision(struct apply_result *out, struct tree *t, const struct revisi
 		buf_reset(&ap.file);
 		buf_reset(&ap.hunk);
 		ap.hunk_nr = 0;
+		if (proc_interrupted) {
+			/* the branch is made only once every patch applied: none is left half-made */
+			kperror_set(err, KPERROR_INTERRUPTED, "interrupted while applying v%u (patch %zu of %zu)",
+				    rev->version, i + 1, rev->nr);
+			goto next;
+		}
 		if (git_commit_lookup(&parent, t->repo, &head) < 0 ||
 		    git_commit_tree(&tree, parent) < 0) {
 			tree_git_error(err, KPERROR_INFRA, "cannot read the base commit");

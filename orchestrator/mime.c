@@ -96,18 +96,38 @@ static void latin1_to_utf8(struct buf *out, const char *in, size_t len)
 }
 
 /* Decode one "=?charset?enc?text?=" at 'p'; returns its length, or 0 if it is none. */
+/*
+ * RFC 2047 allows 75 bytes per encoded word; mailers keep to it.  A
+ * longer one is taken as plain text, so no start of one ever scans more
+ * than this: decoding stays linear in the header, whatever it holds.
+ */
+#define ENCODED_WORD_MAX 256
+
+/* The first 'c' in p[0..max) before white space or the end, or NULL. */
+static const char *find_in_word(const char *p, const char *what, size_t max)
+{
+	size_t wlen = strlen(what);
+	for (size_t i = 0; i < max && p[i] && p[i] != ' ' && p[i] != '\t' && p[i] != '\n'; i++)
+		if (!strncmp(p + i, what, wlen))
+			return p + i;
+	return NULL;
+}
+
 static size_t decode_word(struct buf *out, const char *p)
 {
 	if (p[0] != '=' || p[1] != '?')
 		return 0;
 	const char *cs = p + 2;
-	const char *q1 = strchr(cs, '?');
+	const char *q1 = find_in_word(cs, "?", ENCODED_WORD_MAX);
 	if (!q1 || !q1[1] || q1[2] != '?')
 		return 0;
 	char enc = (char)tolower((unsigned char)q1[1]);
+	if (enc != 'q' && enc != 'b')
+		return 0;
 	const char *text = q1 + 3;
-	const char *end = strstr(text, "?=");
-	if (!end || (enc != 'q' && enc != 'b') || memchr(text, ' ', (size_t)(end - text)))
+	size_t used = (size_t)(text - p);
+	const char *end = used < ENCODED_WORD_MAX ? find_in_word(text, "?=", ENCODED_WORD_MAX - used) : NULL;
+	if (!end)
 		return 0;
 	struct buf raw = BUF_INIT;
 	if (enc == 'b') {

@@ -11,8 +11,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-volatile sig_atomic_t proc_interrupted;
-
 int proc_in_path(const char *name)
 {
 	if (strchr(name, '/'))

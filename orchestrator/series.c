@@ -276,6 +276,8 @@ static struct revision *revision_get(struct series *s, unsigned version, const c
 	for (size_t i = 0; i < s->nr; i++)
 		if (s->revs[i].version == version)
 			return &s->revs[i];
+	if (s->nr >= SERIES_MAX_REVISIONS)
+		return NULL; /* so that finding one stays cheap, whatever the input */
 	s->revs = realloc(s->revs, (s->nr + 1) * sizeof(*s->revs));
 	struct revision *r = &s->revs[s->nr++];
 	memset(r, 0, sizeof(*r));
@@ -462,16 +464,19 @@ out:
 	return ret;
 }
 
+/* By N, then in the order the mails were read. */
 static int compare_patches(const void *a, const void *b)
 {
 	const struct patch *x = a, *y = b;
-	return (int)x->index - (int)y->index;
+	if (x->index != y->index)
+		return x->index < y->index ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static int compare_revisions(const void *a, const void *b)
 {
 	const struct revision *x = a, *y = b;
-	return (int)x->version - (int)y->version;
+	return x->version < y->version ? -1 : x->version > y->version;
 }
 
 static void patch_release(struct patch *p)
@@ -482,6 +487,31 @@ static void patch_release(struct patch *p)
 	free(p->message);
 	free(p->diff);
 	free(p->file);
+}
+
+/*
+ * A patch too big to be a real one: over SERIES_MAX_PATCH_MIB of text, or
+ * a git binary patch that says it inflates past that ("literal N" and
+ * "delta N" give the inflated size): 1 and 'why' says which.
+ */
+static int patch_too_big(const struct patch *p, struct buf *why)
+{
+	const size_t max = (size_t)SERIES_MAX_PATCH_MIB << 20;
+	size_t len = strlen(p->diff) + strlen(p->message);
+	if (len > max) {
+		buf_addf(why, "is %zu MiB, more than the %d MiB a patch may be", len >> 20, SERIES_MAX_PATCH_MIB);
+		return 1;
+	}
+	for (const char *l = p->diff; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+		size_t skip = !strncmp(l, "literal ", 8) ? 8 : !strncmp(l, "delta ", 6) ? 6 : 0;
+		unsigned long long n = skip ? strtoull(l + skip, NULL, 10) : 0;
+		if (n > max) {
+			buf_addf(why, "has a binary part that inflates to %llu MiB, more than the %d MiB a patch may be",
+				 n >> 20, SERIES_MAX_PATCH_MIB);
+			return 1;
+		}
+	}
+	return 0;
 }
 
 static int parse_text(struct series *s, const char *file, const char *source,
@@ -498,20 +528,23 @@ static int parse_text(struct series *s, const char *file, const char *source,
 	for (size_t i = 0; i < n; i++) {
 		struct patch p = { 0 };
 		unsigned version = 0;
+		if (proc_interrupted) {
+			kperror_set(err, KPERROR_INTERRUPTED, "interrupted while reading '%s' (mail %zu of %zu)",
+				    file, i + 1, n);
+			goto out;
+		}
 		buf_reset(&base);
 		int is_patch = mail_to_patch(&p, &mails[i], &version, &cover, &base);
 		if (!version)
 			version = default_version;
-		if (cover.len) {
-			struct revision *r = revision_get(s, version, source);
-			free(r->title);
-			r->title = buf_detach(&cover, NULL);
+		struct revision *rv = (cover.len || base.len) ? revision_get(s, version, source) : NULL;
+		if (rv && cover.len) {
+			free(rv->title);
+			rv->title = buf_detach(&cover, NULL);
 		}
-		if (base.len) {
-			struct revision *r = revision_get(s, version, source);
-			if (!r->base_commit)
-				r->base_commit = strdup(base.data);
-		}
+		if (rv && base.len && !rv->base_commit)
+			rv->base_commit = strdup(base.data);
+		buf_reset(&cover);
 		if (!is_patch) {
 			s->skipped_mails++;
 			continue;
@@ -522,29 +555,29 @@ static int parse_text(struct series *s, const char *file, const char *source,
 			patch_release(&p);
 			goto out;
 		}
+		struct buf why = BUF_INIT;
+		if (patch_too_big(&p, &why)) {
+			kperror_set(err, KPERROR_INPUT, "%s:%u: patch '%s' %s", file, p.line, p.subject, why.data);
+			buf_release(&why);
+			patch_release(&p);
+			goto out;
+		}
+		buf_release(&why);
 		p.file = strdup(file);
 		struct revision *r = revision_get(s, version, source);
-		size_t j;
-		for (j = 0; j < r->nr; j++)
-			if (r->patches[j].index == p.index)
-				break;
-		if (j < r->nr) {
-			/* the same N/M twice (a RESEND): the newer mail wins */
-			struct patch *old = &r->patches[j];
-			int newer = p.when >= old->when;
-			strvec_pushf(&s->problems, "v%u: patch %u/%u appears twice (%s:%u and %s:%u); using the %s one",
-				     version, p.index, p.total, old->file, old->line, file, p.line,
-				     newer ? "later" : "earlier-dated");
-			if (newer) {
-				patch_release(old);
-				*old = p;
-			} else {
-				patch_release(&p);
-			}
-		} else {
-			r->patches = realloc(r->patches, (r->nr + 1) * sizeof(*r->patches));
-			r->patches[r->nr++] = p;
+		if (!r) {
+			kperror_set(err, KPERROR_INPUT, "%s:%u: patch '%s' is of a revision past the %d that one "
+				    "series may have", file, p.line, p.subject, SERIES_MAX_REVISIONS);
+			patch_release(&p);
+			goto out;
 		}
+		/* the same N/M twice is sorted out once all are read (check_revision()) */
+		if (r->nr == r->alloc) {
+			r->alloc = r->alloc ? 2 * r->alloc : 16;
+			r->patches = realloc(r->patches, r->alloc * sizeof(*r->patches));
+		}
+		p.seq = r->nr;
+		r->patches[r->nr++] = p;
 		found++;
 	}
 	if (!found) {
@@ -574,6 +607,19 @@ static int compare_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Read one file of a series, refusing one past SERIES_MAX_FILE_MIB (a pipe too). */
+static int read_series_file(struct buf *text, const char *path, const char *what, struct kperror *err)
+{
+	int more = buf_read_file_max(text, path, (size_t)SERIES_MAX_FILE_MIB << 20);
+	if (more < 0)
+		return kperror_errno(err, KPERROR_INPUT, more, "cannot read %s'%s'", what, path);
+	if (more)
+		return kperror_set(err, KPERROR_INPUT, "'%s' is larger than %d MiB, more than one series "
+				   "may be (split it, or pass its revisions one by one)", path, SERIES_MAX_FILE_MIB);
+	return 0;
+}
+
+
 static int parse_path(struct series *s, const char *path, unsigned default_version,
 		      struct kperror *err)
 {
@@ -584,11 +630,8 @@ static int parse_path(struct series *s, const char *path, unsigned default_versi
 	if (stat(path, &st) < 0)
 		return kperror_errno(err, KPERROR_INPUT, errno, "cannot read series '%s'", path);
 	if (!S_ISDIR(st.st_mode)) {
-		int e = buf_read_file(&text, path);
-		if (e < 0) {
-			kperror_errno(err, KPERROR_INPUT, e, "cannot read series '%s'", path);
+		if (read_series_file(&text, path, "series ", err) < 0)
 			goto out;
-		}
 		ret = parse_text(s, path, path, default_version, &text, err);
 		goto out;
 	}
@@ -613,10 +656,8 @@ static int parse_path(struct series *s, const char *path, unsigned default_versi
 	ret = 0;
 	for (size_t i = 0; i < files.nr && !ret; i++) {
 		buf_reset(&text);
-		int e = buf_read_file(&text, files.v[i]);
-		if (e < 0)
-			ret = kperror_errno(err, KPERROR_INPUT, e, "cannot read '%s'", files.v[i]);
-		else
+		ret = read_series_file(&text, files.v[i], "", err);
+		if (!ret)
 			ret = parse_text(s, files.v[i], path, default_version, &text, err);
 	}
 	strvec_clear(&files);
@@ -625,9 +666,38 @@ out:
 	return ret;
 }
 
-static int check_revision(struct revision *r, struct kperror *err)
+/*
+ * The same N/M sent twice (a RESEND): the later-dated mail wins (on a tie,
+ * the one read last), saying so.  'r' is sorted: duplicates are adjacent.
+ */
+static void drop_duplicates(struct series *s, struct revision *r)
+{
+	size_t w = 0;
+	for (size_t i = 0; i < r->nr; i++) {
+		struct patch *p = &r->patches[i];
+		if (!w || r->patches[w - 1].index != p->index) {
+			r->patches[w++] = *p;
+			continue;
+		}
+		struct patch *kept = &r->patches[w - 1];
+		int newer = p->when >= kept->when;
+		strvec_pushf(&s->problems, "v%u: patch %u/%u appears twice (%s:%u and %s:%u); using the %s one",
+			     r->version, p->index, p->total, kept->file, kept->line, p->file, p->line,
+			     newer ? "later" : "earlier-dated");
+		if (newer) {
+			patch_release(kept);
+			*kept = *p;
+		} else {
+			patch_release(p);
+		}
+	}
+	r->nr = w;
+}
+
+static int check_revision(struct series *s, struct revision *r, struct kperror *err)
 {
 	qsort(r->patches, r->nr, sizeof(*r->patches), compare_patches);
+	drop_duplicates(s, r);
 	unsigned total = r->patches[0].total;
 	for (size_t i = 0; i < r->nr; i++) {
 		if (r->patches[i].total != total)
@@ -637,15 +707,16 @@ static int check_revision(struct revision *r, struct kperror *err)
 					   r->patches[0].index, total, r->patches[i].subject,
 					   r->patches[i].index, r->patches[i].total);
 	}
-	for (unsigned want = 1; want <= total; want++) {
-		size_t i;
-		for (i = 0; i < r->nr && r->patches[i].index != want; i++)
-			;
-		if (i == r->nr)
+	/* sorted and without duplicates: patch i must be i+1/total */
+	for (size_t i = 0; i < r->nr && i < total; i++) {
+		if (r->patches[i].index != i + 1)
 			return kperror_set(err, KPERROR_INPUT,
-					   "%s: v%u: patch %u/%u is missing (found %zu of %u)",
-					   r->source, r->version, want, total, r->nr, total);
+					   "%s: v%u: patch %zu/%u is missing (found %zu of %u)",
+					   r->source, r->version, i + 1, total, r->nr, total);
 	}
+	if (r->nr < total)
+		return kperror_set(err, KPERROR_INPUT, "%s: v%u: patch %zu/%u is missing (found %zu of %u)",
+				   r->source, r->version, r->nr + 1, total, r->nr, total);
 	if (r->nr > total)
 		return kperror_set(err, KPERROR_INPUT, "%s: v%u: %zu patches but the subjects say %u",
 				   r->source, r->version, r->nr, total);
@@ -665,7 +736,7 @@ static int series_finish(struct series *s, struct kperror *err)
 		if (!s->revs[i].nr)
 			return kperror_set(err, KPERROR_INPUT, "%s: v%u has a cover letter but no patches",
 					   s->revs[i].source, s->revs[i].version);
-		if (check_revision(&s->revs[i], err) < 0)
+		if (check_revision(s, &s->revs[i], err) < 0)
 			return -1;
 	}
 	return 0;

@@ -28,6 +28,7 @@ struct patch {
 	char *file;      /* the file the mail was read from */
 	unsigned line;   /* the line the mail starts on in that file */
 	long long when;  /* the Date: as seconds since the epoch, 0 if unreadable */
+	size_t seq;      /* the order it was read in its revision: which of two N/M is later */
 };
 
 struct revision {
@@ -37,8 +38,13 @@ struct revision {
 	char *source;     /* the file (or directory) it came from */
 	char *base_commit; /* "base-commit:" from the cover letter or a patch, or NULL */
 	struct patch *patches;
-	size_t nr;
+	size_t nr, alloc;
 };
+
+/* Bad input past these: a series holds v1..v256, one file 64 MiB, one patch 16 MiB. */
+#define SERIES_MAX_REVISIONS 256
+#define SERIES_MAX_FILE_MIB 64
+#define SERIES_MAX_PATCH_MIB 16
 
 struct series {
 	struct revision *revs; /* ordered by version */

@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <fnmatch.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -272,13 +273,70 @@ static void build_title(struct buf *title, const struct rule *r, const char *l, 
 	buf_release(&what);
 }
 
-static void add_entry(struct splat_list *l, const char *title, const char *report)
+/*
+ * The titles of a list by hash, while splat_scan() fills it: a console
+ * with thousands of different reports costs what its size does, not the
+ * square of their number.  slot[] holds an entry's index + 1, 0 is free.
+ */
+struct title_index {
+	size_t *slot;
+	size_t cap; /* a power of two, at least twice the entries */
+};
+
+static size_t title_hash(const char *s)
 {
-	for (size_t i = 0; i < l->nr; i++) {
-		if (!strcmp(l->v[i].title, title)) {
-			l->v[i].count++;
-			return;
-		}
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+static void index_put(struct title_index *ix, const struct splat_list *l, size_t i)
+{
+	size_t k = title_hash(l->v[i].title) & (ix->cap - 1);
+	while (ix->slot[k])
+		k = (k + 1) & (ix->cap - 1);
+	ix->slot[k] = i + 1;
+}
+
+static void index_grow(struct title_index *ix, const struct splat_list *l)
+{
+	size_t cap = ix->cap ? ix->cap : 64;
+	while (cap < 2 * (l->nr + 1))
+		cap *= 2;
+	if (cap == ix->cap)
+		return;
+	free(ix->slot);
+	ix->slot = calloc(cap, sizeof(*ix->slot));
+	ix->cap = cap;
+	for (size_t i = 0; i < l->nr; i++)
+		index_put(ix, l, i);
+}
+
+/* The entry titled 'title', or -1. */
+static long index_find(const struct title_index *ix, const struct splat_list *l, const char *title)
+{
+	for (size_t k = title_hash(title) & (ix->cap - 1); ix->slot[k]; k = (k + 1) & (ix->cap - 1))
+		if (!strcmp(l->v[ix->slot[k] - 1].title, title))
+			return (long)(ix->slot[k] - 1);
+	return -1;
+}
+
+/* Count 'title' once more in 'l', or add it; 'ix' (or NULL: search) finds it. */
+static void add_entry(struct splat_list *l, struct title_index *ix, const char *title, const char *report)
+{
+	long found = -1;
+	if (ix) {
+		index_grow(ix, l);
+		found = index_find(ix, l, title);
+	} else {
+		for (size_t i = 0; i < l->nr && found < 0; i++)
+			if (!strcmp(l->v[i].title, title))
+				found = (long)i;
+	}
+	if (found >= 0) {
+		l->v[found].count++;
+		return;
 	}
 	l->v = realloc(l->v, (l->nr + 1) * sizeof(*l->v));
 	memset(&l->v[l->nr], 0, sizeof(l->v[l->nr]));
@@ -286,11 +344,13 @@ static void add_entry(struct splat_list *l, const char *title, const char *repor
 	l->v[l->nr].count = 1;
 	l->v[l->nr].report = strdup(report ? report : "");
 	l->nr++;
+	if (ix)
+		index_put(ix, l, l->nr - 1);
 }
 
 void splat_add(struct splat_list *out, const char *title, const char *report)
 {
-	add_entry(out, title, report);
+	add_entry(out, NULL, title, report);
 }
 
 static void report_from(struct buf *r, const char *start)
@@ -308,8 +368,7 @@ static void report_from(struct buf *r, const char *start)
 				break;
 		}
 		buf_add(r, p, len);
-		const char *end = strstr(p, "---[ end");
-		if (end && end < p + len)
+		if (memmem(p, len, "---[ end", 8)) /* in this line only: a log without one is not read again */
 			break;
 		p = eol ? eol + 1 : NULL;
 	}
@@ -318,6 +377,7 @@ static void report_from(struct buf *r, const char *start)
 void splat_scan(struct splat_list *out, const char *log)
 {
 	struct buf line = BUF_INIT, title = BUF_INIT, report = BUF_INIT;
+	struct title_index ix = { NULL, 0 };
 	int last_report = -100; /* line number of the last report's start */
 	int lineno = 0;
 	for (const char *p = log; p && *p; lineno++) {
@@ -336,12 +396,13 @@ void splat_scan(struct splat_list *out, const char *log)
 			build_title(&title, r, l, next);
 			buf_reset(&report);
 			report_from(&report, p);
-			add_entry(out, title.data, report.data);
+			add_entry(out, &ix, title.data, report.data);
 			if (r->how != HOW_PANIC)
 				last_report = lineno;
 		}
 		p = next;
 	}
+	free(ix.slot);
 	buf_release(&line);
 	buf_release(&title);
 	buf_release(&report);

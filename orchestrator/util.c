@@ -2,6 +2,7 @@
 #include "buf.h"
 
 #include <ctype.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Declared in util.h and proc.h: every loop over untrusted input checks it. */
+volatile sig_atomic_t proc_interrupted;
 
 double util_now(void)
 {

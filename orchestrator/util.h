@@ -6,6 +6,7 @@
 #define KPIPE_UTIL_H
 
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 /* Monotonic clock in seconds. */
@@ -19,6 +20,11 @@ int util_exists(const char *path);
 int util_copy_file(const char *from, const char *to);
 /* Turn 's' into something safe in a file or branch name ("[a-z0-9_-]", never empty). */
 char *util_slug(const char *s, size_t max_len);
+/*
+ * Set by main()'s SIGINT/SIGTERM handler (defined here so that every
+ * module, the parsers too, can stop at Ctrl-C: kperror KPERROR_INTERRUPTED).
+ */
+extern volatile sig_atomic_t proc_interrupted;
 /* A new string (caller frees) formatted as printf() would (git's xstrfmt). */
 char *util_strfmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /*

@@ -2,6 +2,8 @@
 #include "series.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 static int parse1(struct series *s, const char *name, struct kperror *err)
 {
@@ -209,6 +211,83 @@ TEST(a_thousand_patches)
 }
 
 
+static const char one_patch_head[] =
+	"From x Mon Sep 17 00:00:00 2001\nFrom: A <a@b>\nSubject: [PATCH] big\n"
+	"Date: Tue, 3 Nov 2026 09:00:01 +0000\n\nm\n---\n";
+
+TEST(size_limits_are_named)
+{
+	struct buf m = BUF_INIT;
+	struct series s = SERIES_INIT;
+	struct kperror err = KPERROR_INIT;
+	/* a patch past 16 MiB */
+	buf_adds(&m, one_patch_head);
+	buf_adds(&m, "diff --git a/f b/f\nnew file mode 100644\n--- /dev/null\n+++ b/f\n@@ -0,0 +1,600000 @@\n");
+	while (m.len < ((size_t)SERIES_MAX_PATCH_MIB << 20) + 100)
+		buf_adds(&m, "+a line of a patch too big to be a real one\n");
+	CHECK(series_parse_buffer(&s, "huge.mbox", m.data, m.len, &err) < 0);
+	CHECK(err.kind == KPERROR_INPUT);
+	CHECK_CONTAINS(err.msg.data, "huge.mbox:1: patch 'big' is 16 MiB, more than the 16 MiB a patch may be");
+	/* a binary patch that says it inflates past it */
+	buf_reset(&m);
+	buf_adds(&m, one_patch_head);
+	buf_adds(&m, "diff --git a/f.bin b/f.bin\nnew file mode 100644\nindex 0000000..1111111\n"
+		     "GIT binary patch\nliteral 4294967296\nzcmV?d00001\n\nliteral 0\nHcmV?d00001\n\n");
+	CHECK(series_parse_buffer(&s, "bomb.mbox", m.data, m.len, &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "bomb.mbox:1: patch 'big' has a binary part that inflates to 4096 MiB");
+	/* a file past 64 MiB, read from disk */
+	char path[] = "/tmp/kpipe-unit-big-XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0 && ftruncate(fd, ((off_t)SERIES_MAX_FILE_MIB << 20) + 1) == 0);
+	close(fd);
+	char *paths[] = { path };
+	CHECK(series_parse(&s, paths, 1, &err) < 0);
+	CHECK(err.kind == KPERROR_INPUT);
+	CHECK_CONTAINS(err.msg.data, "is larger than 64 MiB, more than one series may be");
+	unlink(path);
+	/* more revisions than a series may have */
+	buf_reset(&m);
+	for (int v = 1; v <= SERIES_MAX_REVISIONS + 1; v++)
+		buf_addf(&m, "From x Mon Sep 17 00:00:00 2001\nFrom: A <a@b>\nSubject: [PATCH v%d] p\n\nm\n---\n"
+			     "diff --git a/f b/f\nnew file mode 100644\n--- /dev/null\n+++ b/f\n@@ -0,0 +1 @@\n+x\n\n", v);
+	CHECK(series_parse_buffer(&s, "revs.mbox", m.data, m.len, &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "is of a revision past the 256 that one series may have");
+	buf_release(&m);
+	kperror_release(&err);
+}
+
+TEST(duplicates_and_gaps_in_a_long_series)
+{
+	struct buf m = BUF_INIT;
+	struct series s = SERIES_INIT;
+	struct kperror err = KPERROR_INIT;
+	/* 20,000 patches, each sent twice, the second copy dated later: linear, and the later wins */
+	for (int round = 0; round < 2; round++)
+		for (int i = 1; i <= 20000; i++)
+			buf_addf(&m, "From x Mon Sep 17 00:00:00 2001\nFrom: A <a@b>\nSubject: [PATCH %d/20000] p%d-%d\n"
+				     "Date: Tue, 3 Nov 2026 09:00:0%d +0000\n\nm\n---\ndiff --git a/f%d b/f%d\n"
+				     "new file mode 100644\n--- /dev/null\n+++ b/f%d\n@@ -0,0 +1 @@\n+x\n\n",
+				 i, i, round, round, i, i, i);
+	CHECK(series_parse_buffer(&s, "twice.mbox", m.data, m.len, &err) == 0);
+	CHECK(s.nr == 1 && s.revs[0].nr == 20000 && s.problems.nr == 20000);
+	if (s.nr == 1 && s.revs[0].nr == 20000) {
+		CHECK_STR(s.revs[0].patches[0].subject, "p1-1");
+		CHECK_STR(s.revs[0].patches[19999].subject, "p20000-1");
+	}
+	series_release(&s);
+	/* a gap is named by its number */
+	buf_reset(&m);
+	for (int i = 1; i <= 5; i++)
+		if (i != 4)
+			buf_addf(&m, "From x Mon Sep 17 00:00:00 2001\nFrom: A <a@b>\nSubject: [PATCH %d/5] p\n\nm\n---\n"
+				     "diff --git a/f%d b/f%d\nnew file mode 100644\n--- /dev/null\n+++ b/f%d\n@@ -0,0 +1 @@\n+x\n\n",
+				 i, i, i, i);
+	CHECK(series_parse_buffer(&s, "gap.mbox", m.data, m.len, &err) < 0);
+	CHECK_CONTAINS(err.msg.data, "v1: patch 4/5 is missing (found 4 of 5)");
+	buf_release(&m);
+	kperror_release(&err);
+}
+
 TEST(mail_without_from_line_or_subject)
 {
 	/* found by the fuzzer: a single mail with no Subject: header */
@@ -226,6 +305,8 @@ TEST(mail_without_from_line_or_subject)
 }
 
 const struct unit_test series_tests[] = {
+	{ "series: size limits (file, patch, binary inflation, revisions) are named", size_limits_are_named },
+	{ "series: 20,000 patches sent twice: the later copies win, gaps named", duplicates_and_gaps_in_a_long_series },
 	{ "series: subject prefixes", subject_prefixes },
 	{ "series: lore thread with cover, reply and folded subject", lore_thread_with_cover_reply_and_folded_subject },
 	{ "series: CRLF single patch", crlf_single_patch },

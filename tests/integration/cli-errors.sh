@@ -49,6 +49,33 @@ expect_match "^v3: kpipe/mm-teach-greet-to-count-[0-9a-f]{6}/v3 -> " "as a branc
 branches=$(git -C "$(echo "$WORK"/cache/trees/*)" branch --list 'kpipe/mm-teach-greet-to-count-*/v3' | wc -l)
 [ "$branches" -eq 2 ] && pass "two senders, one subject: two branches, the first one unmoved" ||
 	failed "$branches branches for the two series with one subject, wanted 2"
+# Ctrl-C while applying a long series: exit 130 at once, no branch half-made
+python3 - "$WORK/long.mbox" <<'PY'
+import sys
+n = 10000
+with open(sys.argv[1], "w") as f:
+    for i in range(1, n + 1):
+        f.write(f"From x Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nSubject: [PATCH {i}/{n}] long: add f{i}\n"
+                f"Date: Tue, 3 Nov 2026 09:00:00 +0000\n\nm\n---\ndiff --git a/f{i} b/f{i}\nnew file mode 100644\n"
+                f"--- /dev/null\n+++ b/f{i}\n@@ -0,0 +1 @@\n+x\n\n")
+PY
+tree_dir=$(echo "$WORK"/cache/trees/*)
+branches_before=$(git -C "$tree_dir" branch --list 'kpipe/*' | wc -l)
+$KPIPE -c "$WORK/user.ini" apply "$WORK/long.mbox" > "$WORK/long.out" 2>&1 &
+applier=$!
+wait_for_line "$WORK/long.out" "^base: " $applier
+sleep 2
+kill -INT $applier
+started=$(date +%s)
+wait $applier
+rc=$?
+took=$(($(date +%s) - started))
+OUT=$(cat "$WORK/long.out")
+[ "$rc" -eq 130 ] && pass "Ctrl-C while applying 10,000 patches: exit 130 (after ${took} s)" ||
+	failed "Ctrl-C while applying: exit $rc after $took s"
+expect_match "^kpipe apply: interrupted while applying v1 \(patch [0-9]+ of 10000\)$" "it says where it stopped"
+[ "$(git -C "$tree_dir" branch --list 'kpipe/*' | wc -l)" -eq "$branches_before" ] &&
+	pass "no branch was made for the interrupted series" || failed "a branch was left for the interrupted series"
 expect_exit 2 "base that is not in the user's tree" -- \
 	sh -c "printf '[tree]\npath = $user\nbase = no-such-ref\n' > $WORK/bad.ini && $KPIPE -c $WORK/bad.ini apply $F/lore-thread.mbox"
 expect_match "\[tree\] base 'no-such-ref' is not a commit" "bad base is named"

@@ -15,14 +15,17 @@ static void write_output(struct cell_run *r, const char *name, const char *suffi
 	buf_release(&path);
 }
 
-/* Decide a test's verdict from its exit status and KTAP. */
 /* A flood of output was cut at [vm] output_limit: the kept output, the cell and the user say so. */
 static void note_truncated(struct cell_run *r, const char *what, struct guest_exec_result *res)
 {
 	if (!res->truncated)
 		return;
 	int mib = r->ctx->cfg->vm_output_limit_mib;
-	buf_addf(&res->out, "\n# kpipe: output truncated at %d MiB ([vm] output_limit)\n", mib);
+	size_t limit = config_output_limit(r->ctx->cfg);
+	struct buf *cut[] = { &res->out, &res->err };
+	for (int i = 0; i < 2; i++)
+		if (cut[i]->len >= limit)
+			buf_addf(cut[i], "\n# kpipe: output truncated at %d MiB ([vm] output_limit)\n", mib);
 	struct buf note = BUF_INIT;
 	buf_addf(&note, "%s: output truncated at %d MiB ([vm] output_limit)", what, mib);
 	if (!strvec_contains(&r->cell->notes, note.data)) {
@@ -36,6 +39,7 @@ static void note_truncated(struct cell_run *r, const char *what, struct guest_ex
 	buf_release(&note);
 }
 
+/* Decide a test's verdict from its exit status and KTAP. */
 static void judge_test(struct test_result *t, const struct guest_exec_result *r, int timeout)
 {
 	struct buf why = BUF_INIT;

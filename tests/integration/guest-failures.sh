@@ -119,3 +119,33 @@ else
 	pass "the image matches kpipe's own init again"
 fi
 no_kpipe_domains
+
+# A test that floods its output: what is kept stops at [vm] output_limit and says so
+cat > "$data/guest-tests/ad_floods.c" <<'C'
+#include <string.h>
+#include "ktap.h"
+int main(void)
+{
+	static char line[1024];
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 2] = '\n';
+	ktap_print_header();
+	ktap_set_plan(1);
+	for (int i = 0; i < 3 * 1024; i++) /* 3 MiB on stderr */
+		fputs(line, stderr);
+	ktap_test_result(1, "flooded stderr");
+	ktap_finished();
+}
+C
+printf '[paths]\nresults = %s/results\n[vm]\noutput_limit = 1\n[test]\ntests = ad_floods\n' "$WORK" > "$WORK/floods.ini"
+expect_exit 0 "a test that prints 3 MiB with [vm] output_limit = 1" -- \
+	env KPIPE_DATA_DIR="$data" $KPIPE -c "$WORK/floods.ini" test base
+expect_match "^ad_floods +pass" "its verdict is read from what was kept"
+expect_match "warning: ad_floods printed more than 1 MiB: the rest was dropped \(\[vm\] output_limit\)" "the run says it was cut"
+cell="$WORK/results/latest/base-x86_64"
+size=$(stat -c %s "$cell/tests/ad_floods.err" 2>/dev/null || echo 0)
+[ "$size" -gt 1000000 ] && [ "$size" -le 1049000 ] && pass "the kept stderr is cut at 1 MiB ($size bytes)" ||
+	failed "the kept stderr is $size bytes, wanted about 1 MiB"
+grep -q '"ad_floods: output truncated at 1 MiB (\[vm\] output_limit)"' "$cell/result.json" &&
+	pass "result.json notes the truncation" || failed "result.json has no note of the truncation"
+no_kpipe_domains

@@ -36,7 +36,8 @@ static int stage_selftests(struct cell_run *r, const char *khdr, int jobs,
 	const struct strvec *mode = &r->ctx->cfg->selftests;
 	struct strvec programs = STRVEC_INIT, changed = STRVEC_INIT, picked = STRVEC_INIT,
 		      unmatched = STRVEC_INIT, built = STRVEC_INIT, unbuilt = STRVEC_INIT, only = STRVEC_INIT;
-	struct buf outdir = BUF_INIT, log = BUF_INIT, note = BUF_INIT, dest = BUF_INIT;
+	struct buf outdir = BUF_INIT, log = BUF_INIT, note = BUF_INIT, dest = BUF_INIT, mmsrc = BUF_INIT,
+		   mmdir = BUF_INIT;
 	int ret = -1;
 
 	if (r->only_tests) {
@@ -61,12 +62,23 @@ static int stage_selftests(struct cell_run *r, const char *khdr, int jobs,
 		.outdir = outdir.data, .log_path = log.data, .jobs = jobs, .sandbox = sandbox,
 	};
 	if (sandbox) {
+		/*
+		 * The mm selftests' Makefile writes local_config.h and .mk beside
+		 * its sources: in the sandbox it gets a copy of its directory to
+		 * write in, shown where the tree's is; the tree stays read-only.
+		 */
 		int e = util_mkdir_p(outdir.data, 0755);
 		if (e < 0) {
 			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", outdir.data);
 			goto out;
 		}
+		buf_addf(&mmsrc, "%s/selftests-mm-src", r->vmdir);
+		buf_addf(&mmdir, "%s/%s", so.srcdir, SELFTESTS_MM_DIR);
+		util_rm_rf(mmsrc.data);
+		if (stage_copy_tree(mmdir.data, mmsrc.data, err) < 0)
+			goto out;
 		sandbox_write(&r->sandbox, outdir.data);
+		sandbox_write_at(&r->sandbox, mmsrc.data, mmdir.data);
 	}
 	if ((touched && selftests_changed(&changed, r, c, err) < 0) ||
 	    (!(touched && !changed.nr) && selftests_programs(&programs, &so, err) < 0))
@@ -122,6 +134,10 @@ static int stage_selftests(struct cell_run *r, const char *khdr, int jobs,
 	ret = 0;
 out:
 	util_rm_rf(outdir.data);
+	if (mmsrc.len)
+		util_rm_rf(mmsrc.data);
+	buf_release(&mmsrc);
+	buf_release(&mmdir);
 	strvec_clear(&programs);
 	strvec_clear(&changed);
 	strvec_clear(&picked);

@@ -1,4 +1,5 @@
 #include "config.h"
+#include "util.h"
 #include "arch.h"
 
 #include <errno.h>
@@ -9,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 const char config_default_ini[] =
 	"# kpipe configuration.  Every key is optional; these are the defaults.\n"
 	"[paths]\n"
-	"# base tree, build directories, ccache, guest images (kept between runs)\n"
-	"cache = /var/cache/kpipe\n"
+	"# base tree, build directories, ccache, guest images (kept between runs);\n"
+	"# auto: /var/cache/kpipe as root, else $XDG_CACHE_HOME/kpipe (~/.cache/kpipe)\n"
+	"cache = auto\n"
 	"# one directory per run is made below this\n"
 	"results = results\n"
 	"\n"
@@ -40,11 +43,16 @@ const char config_default_ini[] =
 	"# unprivileged user, nothing writable but its own build directory and\n"
 	"# ccache; off runs them as kpipe itself (and every run says so)\n"
 	"sandbox = on\n"
+	"# the ccache every machine's or user's base builds fill and series builds\n"
+	"# only read (file:DIR storage); empty: <cache>/ccache-shared.  A directory\n"
+	"# this user cannot write (another user's cache) is only read\n"
+	"ccache_shared =\n"
 	"# seconds before a kernel build is given up\n"
 	"timeout = 5400\n"
 	"\n"
 	"[vm]\n"
-	"uri = qemu:///system\n"
+	"# libvirt; auto: qemu:///system as root, qemu:///session as anyone else\n"
+	"uri = auto\n"
 	"# auto: KVM only where it really works, else TCG; or kvm, tcg\n"
 	"accel = auto\n"
 	"# guest memory in MiB, and virtual CPUs\n"
@@ -109,6 +117,7 @@ static const struct key keys[] = {
 	I("build", "timeout", build_timeout, 60, 7 * 24 * 3600),
 	B("build", "each_patch", each_patch),
 	B("build", "sandbox", build_sandbox),
+	S("build", "ccache_shared", ccache_shared),
 	S("vm", "uri", vm_uri),
 	S("vm", "accel", vm_accel),
 	S("vm", "cmdline", vm_cmdline),
@@ -216,6 +225,30 @@ static int parse_one(struct parse_state *st, const char *label, FILE *f,
 	return kperror_set(err, KPERROR_INPUT, "%s:%d: %s", label, line, st->first_error.data);
 }
 
+/* "auto" values: what suits the user kpipe runs as (root, or anyone else). */
+static int resolve_auto(struct config *cfg, struct kperror *err)
+{
+	int root = geteuid() == 0;
+	if (!strcmp(cfg->cache_dir, "auto")) {
+		const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+		free(cfg->cache_dir);
+		if (root)
+			cfg->cache_dir = strdup("/var/cache/kpipe");
+		else if (xdg && *xdg == '/')
+			cfg->cache_dir = util_strfmt("%s/kpipe", xdg);
+		else if (home && *home == '/')
+			cfg->cache_dir = util_strfmt("%s/.cache/kpipe", home);
+		else
+			return kperror_set(err, KPERROR_INPUT, "%s: [paths] cache = auto needs $XDG_CACHE_HOME "
+					   "or $HOME (an absolute path): set [paths] cache", cfg->source);
+	}
+	if (!strcmp(cfg->vm_uri, "auto")) {
+		free(cfg->vm_uri);
+		cfg->vm_uri = strdup(root ? "qemu:///system" : "qemu:///session");
+	}
+	return 0;
+}
+
 int config_load(struct config *out, const char *path, const char *data_dir,
 		struct kperror *err)
 {
@@ -249,6 +282,8 @@ int config_load(struct config *out, const char *path, const char *data_dir,
 		free(out->source);
 		out->source = strdup(path);
 	}
+	if (resolve_auto(out, err) < 0)
+		goto out;
 	if (strcmp(out->vm_accel, "auto") && strcmp(out->vm_accel, "kvm") &&
 	    strcmp(out->vm_accel, "tcg")) {
 		kperror_set(err, KPERROR_INPUT, "%s: [vm] accel: '%s' is not auto, kvm or tcg",
@@ -302,6 +337,7 @@ void config_release(struct config *cfg)
 	free(cfg->vm_uri);
 	free(cfg->vm_accel);
 	free(cfg->vm_guests);
+	free(cfg->ccache_shared);
 	free(cfg->vm_cmdline);
 	free(cfg->data_dir);
 	free(cfg->source);

@@ -15,7 +15,7 @@
 #include "strvec.h"
 
 struct config {
-	char *cache_dir;     /* [paths] cache */
+	char *cache_dir;     /* [paths] cache ("auto" is resolved: root's or the user's) */
 	char *results_dir;   /* [paths] results */
 	char *tree_path;     /* [tree] path ("" = import the tarball) */
 	char *tree_base;     /* [tree] base */
@@ -26,7 +26,8 @@ struct config {
 	int build_timeout;   /* [build] timeout, seconds */
 	int each_patch;      /* [build] each_patch: build after every patch */
 	int build_sandbox;   /* [build] sandbox: builds of series' code in bubblewrap */
-	char *vm_uri;        /* [vm] uri */
+	char *ccache_shared; /* [build] ccache_shared ("": <cache>/ccache-shared) */
+	char *vm_uri;        /* [vm] uri ("auto" is resolved: system for root, else session) */
 	char *vm_accel;      /* [vm] accel: auto, kvm, tcg */
 	char *vm_cmdline;    /* [vm] cmdline: extra kernel parameters */
 	int vm_memory_mib;   /* [vm] memory */

@@ -231,23 +231,37 @@ int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kcon
 	r->builddir = r->ccache_dir = r->ccache_remote = NULL;
 	sandbox_release(&r->sandbox);
 	buf_addf(&trusted, "%s/build/%s", cfg->cache_dir, o->arch);
-	buf_addf(&path, "%s/ccache-shared", cfg->cache_dir);
-	int e = util_mkdir_p(path.data, 0755);
-	if (e < 0) {
-		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", path.data);
-		goto out;
+	int e;
+	if (cfg->ccache_shared && *cfg->ccache_shared) {
+		buf_adds(&path, cfg->ccache_shared);
+		if (!util_exists(path.data)) {
+			kperror_set(err, KPERROR_INPUT, "%s: [build] ccache_shared: '%s' does not exist",
+				    cfg->source, path.data);
+			goto out;
+		}
+	} else {
+		buf_addf(&path, "%s/ccache-shared", cfg->cache_dir);
+		if ((e = util_mkdir_p(path.data, 0755)) < 0) {
+			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", path.data);
+			goto out;
+		}
 	}
+	/* another user's store (root's, from an ordinary user) is only read */
+	int shared_writable = access(path.data, W_OK) == 0;
 	int is_base = git_oid_equal(&r->commit, &r->ctx->tree->base);
 	if (is_base) {
 		/* the base tree is the user's own: it fills the shared ccache */
-		r->ccache_remote = util_strfmt("file:%s", path.data);
+		r->ccache_remote = util_strfmt("file:%s%s", path.data, shared_writable ? "" : "|read-only");
 		r->ccache_dir = util_strfmt("%s/ccache", cfg->cache_dir);
 		if ((e = util_mkdir_p(trusted.data, 0755)) < 0) {
 			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", trusted.data);
 			goto out;
 		}
 		sandbox_write(&r->sandbox, trusted.data);
-		sandbox_write(&r->sandbox, path.data);
+		if (shared_writable)
+			sandbox_write(&r->sandbox, path.data);
+		else
+			sandbox_read(&r->sandbox, path.data);
 	} else {
 		r->ccache_remote = util_strfmt("file:%s|read-only", path.data);
 		sandbox_read(&r->sandbox, path.data);

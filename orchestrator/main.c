@@ -80,6 +80,7 @@ static int lock_cache(int *out, const char *cache_dir, struct kperror *err)
 		char holder[32] = "";
 		ssize_t n = pread(fd, holder, sizeof(holder) - 1, 0);
 		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
 		printf("==> waiting for another kpipe (pid %s) that uses %s\n",
 		       *holder ? holder : "?", cache_dir);
 		fflush(stdout);

@@ -84,7 +84,7 @@ for f in /usr/bin/* /usr/local/bin/*; do
 	[ "$(basename "$f")" = bwrap ] || ln -sf "$f" "$WORK/bin/"
 done
 expect_exit 3 "kpipe test without bubblewrap" -- env PATH="$WORK/bin:/usr/sbin:/sbin" $KPIPE -c "$WORK/cfg.ini" test base
-expect_match "^kpipe: bubblewrap is not installed \(Debian package 'bubblewrap'; run 'make deps'\), or set \[build\] sandbox = off$" \
+expect_match "^kpipe test: bubblewrap is not installed \(Debian package 'bubblewrap'; run 'make deps'\), or set \[build\] sandbox = off$" \
 	"the error names the package and the way out, in one line"
 
 # sandbox = off is the user's choice, and every run says what it means

@@ -112,10 +112,20 @@ void kbuild_warnings(struct strvec *out, const char *log, const char *srcdir)
 	buf_release(&norm);
 }
 
-/* The O= directory as make sees it: <cache>/build/<arch>, wherever it really is. */
+const char *kbuild_make_srcdir(const struct kbuild_opts *o)
+{
+	return o->make_srcdir ? o->make_srcdir : o->srcdir;
+}
+
+/* The O= directory as make is told it. */
 static void make_builddir(struct buf *out, const struct kbuild_opts *o)
 {
-	buf_addf(out, "%s/build/%s", o->cache_dir, o->arch);
+	if (o->make_builddir)
+		buf_adds(out, o->make_builddir);
+	else if (o->builddir)
+		buf_adds(out, o->builddir);
+	else
+		buf_addf(out, "%s/build/%s", o->cache_dir, o->arch);
 }
 
 /* The O= directory as kpipe reaches it. */
@@ -124,14 +134,14 @@ static void host_builddir(struct buf *out, const struct kbuild_opts *o)
 	if (o->builddir)
 		buf_adds(out, o->builddir);
 	else
-		make_builddir(out, o);
+		buf_addf(out, "%s/build/%s", o->cache_dir, o->arch);
 }
 
 static void base_make_args(struct proc *p, const struct kbuild_opts *o)
 {
 	struct buf odir = BUF_INIT;
 	make_builddir(&odir, o);
-	strvec_pushl(&p->argv, "make", "-C", o->srcdir, NULL);
+	strvec_pushl(&p->argv, "make", "-C", kbuild_make_srcdir(o), NULL);
 	strvec_pushf(&p->argv, "O=%s", odir.data);
 	buf_release(&odir);
 	const struct arch *a = arch_find(o->arch);
@@ -200,7 +210,7 @@ static int configure(struct kbuild_result *out, const struct kbuild_opts *o,
 
 	struct proc m = PROC_INIT;
 	struct buf script = BUF_INIT, odir = BUF_INIT;
-	buf_addf(&script, "%s/scripts/kconfig/merge_config.sh", o->srcdir);
+	buf_addf(&script, "%s/scripts/kconfig/merge_config.sh", kbuild_make_srcdir(o));
 	make_builddir(&odir, o);
 	/* it makes its temporary files in the current directory: the build directory's */
 	strvec_pushl(&m.argv, "sh", script.data, "-m", "-O", odir.data, NULL);

@@ -19,12 +19,15 @@ struct kbuild_opts {
 	const char *arch;          /* "x86_64", "arm64": see arch.h */
 	const char *srcdir;        /* the kernel worktree */
 	const char *cache_dir;     /* build/<arch> and ccache/ go below it */
-	/*
-	 * Where the O= directory really is (NULL: <cache_dir>/build/<arch>).
-	 * make is always told O=<cache_dir>/build/<arch>: a sandbox that shows
-	 * this directory there keeps every path in it as it was built.
-	 */
+	/* Where the O= directory really is (NULL: <cache_dir>/build/<arch>). */
 	const char *builddir;
+	/*
+	 * The source and O= directories as make is told them (NULL: srcdir
+	 * and builddir): a sandbox shows them at fixed paths, the same for
+	 * every user and machine, so that compiles of the same source are the
+	 * same compile to ccache wherever they run (see stage_build_opts()).
+	 */
+	const char *make_srcdir, *make_builddir;
 	const char *ccache_dir;    /* the ccache written (NULL: <cache_dir>/ccache) */
 	const char *ccache_remote; /* CCACHE_REMOTE_STORAGE ("file:DIR|read-only"), or NULL */
 	const struct sandbox *sandbox; /* run every make inside it; NULL: unsandboxed */
@@ -57,11 +60,13 @@ struct kbuild_result {
  */
 int kbuild_run(struct kbuild_result *out, const struct kbuild_opts *o, struct kperror *err);
 void kbuild_result_release(struct kbuild_result *r);
+/* The source directory as make is told it (o->make_srcdir, else o->srcdir). */
+const char *kbuild_make_srcdir(const struct kbuild_opts *o);
 
 /*
  * Export the uAPI headers of the tree as built ('make headers') into the
- * arch's build directory; *out (owned) is their include directory,
- * <cache>/build/<arch>/usr/include.  Output goes to o->log_path.
+ * arch's build directory; *out (owned) is their include directory as
+ * make sees it (<make_builddir>/usr/include).  Output goes to o->log_path.
  */
 int kbuild_headers(char **out, const struct kbuild_opts *o, struct kperror *err);
 

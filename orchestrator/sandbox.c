@@ -40,6 +40,11 @@ void sandbox_write_at(struct sandbox *s, const char *path, const char *inside)
 	add_bind(s, "w", path, inside);
 }
 
+void sandbox_read_at(struct sandbox *s, const char *path, const char *inside)
+{
+	add_bind(s, "r", path, inside);
+}
+
 void sandbox_release(struct sandbox *s)
 {
 	strvec_clear(&s->binds);

@@ -20,8 +20,10 @@
  *     with sandbox_read() read-only, the paths added with sandbox_write()
  *     writable, an empty /tmp, and /dev and /proc of its own.
  *
- * A path may be shown at another place inside (sandbox_write_at()), so a
- * build directory copied elsewhere keeps the paths it was built with.
+ * A path may be shown at another place inside (sandbox_read_at(),
+ * sandbox_write_at()), which need not exist on the host: kpipe shows the
+ * source and build directories at fixed paths, whoever and wherever runs
+ * the build.
  */
 #ifndef KPIPE_SANDBOX_H
 #define KPIPE_SANDBOX_H
@@ -42,6 +44,8 @@ void sandbox_read(struct sandbox *s, const char *path);
 void sandbox_write(struct sandbox *s, const char *path);
 /* Let it write host directory 'path', which it sees as 'inside'. */
 void sandbox_write_at(struct sandbox *s, const char *path, const char *inside);
+/* Let it read host path 'path', which it sees as 'inside'. */
+void sandbox_read_at(struct sandbox *s, const char *path, const char *inside);
 void sandbox_release(struct sandbox *s);
 
 /*

@@ -38,7 +38,8 @@ void cell_run_release(struct cell_run *r)
 	free(r->builddir);
 	free(r->ccache_dir);
 	free(r->ccache_remote);
-	r->builddir = r->ccache_dir = r->ccache_remote = NULL;
+	free(r->make_builddir);
+	r->builddir = r->ccache_dir = r->ccache_remote = r->make_builddir = NULL;
 }
 
 static void keep_result(struct cell_run *r, int e, const char *path)
@@ -228,7 +229,8 @@ int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kcon
 	free(r->builddir);
 	free(r->ccache_dir);
 	free(r->ccache_remote);
-	r->builddir = r->ccache_dir = r->ccache_remote = NULL;
+	free(r->make_builddir);
+	r->builddir = r->ccache_dir = r->ccache_remote = r->make_builddir = NULL;
 	sandbox_release(&r->sandbox);
 	buf_addf(&trusted, "%s/build/%s", cfg->cache_dir, o->arch);
 	int e;
@@ -257,7 +259,6 @@ int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kcon
 			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", trusted.data);
 			goto out;
 		}
-		sandbox_write(&r->sandbox, trusted.data);
 		if (shared_writable)
 			sandbox_write(&r->sandbox, path.data);
 		else
@@ -270,15 +271,23 @@ int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kcon
 		r->builddir = util_strfmt("%s.series", trusted.data);
 		if (prepare_series_builddir(r, trusted.data, r->builddir, err) < 0)
 			goto out;
-		sandbox_write_at(&r->sandbox, r->builddir, trusted.data);
 	}
 	if ((e = util_mkdir_p(r->ccache_dir, 0755)) < 0) {
 		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", r->ccache_dir);
 		goto out;
 	}
 	sandbox_write(&r->sandbox, r->ccache_dir);
-	sandbox_read(&r->sandbox, o->srcdir);
+	/*
+	 * The tree and the build directory at the same fixed paths for every
+	 * build: root's, another user's, another machine's compile of one
+	 * source is one ccache entry (the shared store is of use to them all).
+	 */
+	r->make_builddir = util_strfmt("%s/%s", STAGE_SANDBOX_BUILD, o->arch);
+	sandbox_read_at(&r->sandbox, o->srcdir, STAGE_SANDBOX_SRC);
+	sandbox_write_at(&r->sandbox, r->builddir ? r->builddir : trusted.data, r->make_builddir);
 	sandbox_read(&r->sandbox, kconfigs->data);
+	o->make_srcdir = STAGE_SANDBOX_SRC;
+	o->make_builddir = r->make_builddir;
 	o->builddir = r->builddir;
 	o->ccache_dir = r->ccache_dir;
 	o->ccache_remote = r->ccache_remote;

@@ -76,7 +76,7 @@ struct cell_run {
 	struct kbuild_result kb;
 	/* what the cell's builds run in, and the paths kbuild_opts point to (stage_build_opts()) */
 	struct sandbox sandbox;
-	char *builddir, *ccache_dir, *ccache_remote;
+	char *builddir, *ccache_dir, *ccache_remote, *make_builddir;
 	/* the guest, from stage_kernel() until stage_verdict() */
 	char *vmdir;            /* <cache>/vm/kpipe-<run>-<rev>-<arch>: kernel, tests, console */
 	char *console;
@@ -187,9 +187,14 @@ void run_ctx_say(const struct run_ctx *ctx, const char *tag, const char *fmt, ..
  * ccache; any other commit (a series' code) in <cache>/build/<arch>.series
  * (copied from the base's at the first such build of the run), writing
  * only there and in a ccache of its series, the shared one read-only.
+ * Either is seen as STAGE_SANDBOX_BUILD/<arch>, the tree as
+ * STAGE_SANDBOX_SRC (o->make_*): paths in the build are those.
  * A step that writes elsewhere adds the path to r->sandbox.
  */
 int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kconfigs,
 		     const char *log_path, enum stage s, struct kperror *err);
+/* Where a sandboxed build sees the tree and the build directories (of every arch below). */
+#define STAGE_SANDBOX_SRC "/kpipe/linux"
+#define STAGE_SANDBOX_BUILD "/kpipe/build"
 
 #endif

@@ -88,7 +88,7 @@ int stage_each_patch(struct cell_run *r, const git_oid *base, const git_oid *com
 		buf_reset(&text);
 		if (kbuild_recompile(&o, &files, &text, err) < 0)
 			goto next_fail;
-		warnings_in(&before, text.data, o.srcdir, &files);
+		warnings_in(&before, text.data, kbuild_make_srcdir(&o), &files);
 
 		buf_reset(&log);
 		buf_addf(&log, "%s/patches/%02u.log", c->dir, pt->index);
@@ -104,7 +104,7 @@ int stage_each_patch(struct cell_run *r, const git_oid *base, const git_oid *com
 		}
 		buf_reset(&text);
 		buf_read_file(&text, log.data);
-		warnings_in(&after, text.data, o.srcdir, &files);
+		warnings_in(&after, text.data, kbuild_make_srcdir(&o), &files);
 		for (size_t w = 0; w < after.nr; w++)
 			if (!strvec_contains(&before, after.v[w]))
 				strvec_push(&pb->new_warnings, after.v[w]);

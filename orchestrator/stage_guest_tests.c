@@ -57,8 +57,9 @@ static int stage_selftests(struct cell_run *r, const char *khdr, int jobs,
 		return 0; /* the base, or a commit with no patches of its own */
 	buf_addf(&outdir, "%s/selftests-mm", r->vmdir);
 	buf_addf(&log, "%s/selftests.log", c->dir);
+	/* a sandboxed make sees the tree where the kernel build saw it */
 	struct selftests_build_opts so = {
-		.srcdir = r->ctx->tree->workdir, .arch = r->arch->arch, .khdr = khdr,
+		.srcdir = sandbox ? STAGE_SANDBOX_SRC : r->ctx->tree->workdir, .arch = r->arch->arch, .khdr = khdr,
 		.outdir = outdir.data, .log_path = log.data, .jobs = jobs, .sandbox = sandbox,
 	};
 	if (sandbox) {
@@ -73,10 +74,12 @@ static int stage_selftests(struct cell_run *r, const char *khdr, int jobs,
 			goto out;
 		}
 		buf_addf(&mmsrc, "%s/selftests-mm-src", r->vmdir);
-		buf_addf(&mmdir, "%s/%s", so.srcdir, SELFTESTS_MM_DIR);
+		buf_addf(&mmdir, "%s/%s", r->ctx->tree->workdir, SELFTESTS_MM_DIR);
 		util_rm_rf(mmsrc.data);
 		if (stage_copy_tree(mmdir.data, mmsrc.data, err) < 0)
 			goto out;
+		buf_reset(&mmdir);
+		buf_addf(&mmdir, "%s/%s", so.srcdir, SELFTESTS_MM_DIR);
 		sandbox_write(&r->sandbox, outdir.data);
 		sandbox_write_at(&r->sandbox, mmsrc.data, mmdir.data);
 	}

@@ -200,7 +200,17 @@ static int open_user_tree(struct tree *t, const struct config *cfg, struct kperr
 	struct buf dir = BUF_INIT, alt = BUF_INIT, content = BUF_INIT;
 	int ret = -1;
 
-	if (git_repository_open_ext(&user, cfg->tree_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+	int rc = git_repository_open_ext(&user, cfg->tree_path, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL);
+	const git_error *ge = rc < 0 ? git_error_last() : NULL;
+	/* libgit2 1.5 says GIT_EOWNER, or "config value 'safe.directory' was not found" */
+	if (rc == GIT_EOWNER || (ge && ge->message && strstr(ge->message, "safe.directory"))) {
+		/* git's own rule for another user's repository (root's cache, say): the user decides */
+		kperror_set(err, KPERROR_INPUT, "%s: [tree] path '%s' belongs to another user: trust it as git "
+			    "does, with 'git config --global --add safe.directory %s'", cfg->source,
+			    cfg->tree_path, cfg->tree_path);
+		goto out;
+	}
+	if (rc < 0) {
 		kperror_set(err, KPERROR_INPUT, "%s: [tree] path '%s' is not a git repository",
 			    cfg->source, cfg->tree_path);
 		goto out;

@@ -54,7 +54,7 @@ fi
 grep -q "^ran as uid 65534$" "$log" && pass "the series' code ran as uid 65534, not root" ||
 	failed "the series' code ran as $(grep '^ran as' "$log" | head -1)"
 for what in "write /tmp/kpipe-attack/outside" "read /root/kpipe-attack-secret" "write $C/ccache" \
-	"write $C/ccache-shared" "write $C/baselines" "write $C/images" "write $C/linux" \
+	"write $C/ccache-shared" "write $C/baselines" "write $C/images" "write $C/linux" "write /kpipe/linux" \
 	"connect 127.0.0.1:$PORT"; do
 	if grep -q "^$what: refused$" "$log" && ! grep -q "^$what: done$" "$log"; then
 		pass "refused: $what"

@@ -23,6 +23,12 @@ rm -rf "$home/.cache/kpipe"
 shared_before=$(find "$C/ccache-shared" -type f | wc -l)
 as_user() { runuser -u "$U" -- env -i HOME="$home" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 "$@"; }
 
+# root's tree belongs to root: git's rule (safe.directory) applies, and kpipe says so
+expect_exit 2 "root's tree before the user trusts it" -- \
+	as_user "$dir/kpipe" -c "$dir/cfg.ini" run --dry-run "$dir/examples/uffd-wp-range/v1.mbox"
+expect_match "\[tree\] path '$C/linux' belongs to another user: trust it as git does, with 'git config --global --add safe.directory $C/linux'" \
+	"the error says how to trust it"
+as_user git config --global --add safe.directory "$C/linux"
 expect_exit 1 "kpipe run v1 as $U (v1 fails, as it does for root)" -- \
 	as_user "$dir/kpipe" -c "$dir/cfg.ini" run "$dir/examples/uffd-wp-range/v1.mbox"
 printf '%s\n' "$OUT" | sed -n '/^plan:/p;/base\/x86_64/,$p' | sed 's/^/#   /'

@@ -201,6 +201,21 @@ static int prepare_series_builddir(struct cell_run *r, const char *trusted, cons
 	return 0;
 }
 
+/* The shared ccache's directory: [build] ccache_shared, else <cache>/ccache-shared (made). */
+static int shared_ccache(struct buf *path, const struct config *cfg, struct kperror *err)
+{
+	if (cfg->ccache_shared && *cfg->ccache_shared) {
+		buf_adds(path, cfg->ccache_shared);
+		if (!util_exists(path->data))
+			return kperror_set(err, KPERROR_INPUT, "%s: [build] ccache_shared: '%s' does not exist",
+					   cfg->source, path->data);
+		return 0;
+	}
+	buf_addf(path, "%s/ccache-shared", cfg->cache_dir);
+	int e = util_mkdir_p(path->data, 0755);
+	return e < 0 ? kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", path->data) : 0;
+}
+
 int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kconfigs,
 		     const char *log_path, enum stage s, struct kperror *err)
 {
@@ -234,20 +249,8 @@ int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kcon
 	sandbox_release(&r->sandbox);
 	buf_addf(&trusted, "%s/build/%s", cfg->cache_dir, o->arch);
 	int e;
-	if (cfg->ccache_shared && *cfg->ccache_shared) {
-		buf_adds(&path, cfg->ccache_shared);
-		if (!util_exists(path.data)) {
-			kperror_set(err, KPERROR_INPUT, "%s: [build] ccache_shared: '%s' does not exist",
-				    cfg->source, path.data);
-			goto out;
-		}
-	} else {
-		buf_addf(&path, "%s/ccache-shared", cfg->cache_dir);
-		if ((e = util_mkdir_p(path.data, 0755)) < 0) {
-			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", path.data);
-			goto out;
-		}
-	}
+	if (shared_ccache(&path, cfg, err) < 0)
+		goto out;
 	/* another user's store (root's, from an ordinary user) is only read */
 	int shared_writable = access(path.data, W_OK) == 0;
 	int is_base = git_oid_equal(&r->commit, &r->ctx->tree->base);

@@ -499,7 +499,8 @@ static int patch_too_big(const struct patch *p, struct buf *why)
 	const size_t max = (size_t)SERIES_MAX_PATCH_MIB << 20;
 	size_t len = strlen(p->diff) + strlen(p->message);
 	if (len > max) {
-		buf_addf(why, "is %zu MiB, more than the %d MiB a patch may be", len >> 20, SERIES_MAX_PATCH_MIB);
+		buf_addf(why, "is %zu MiB, more than the %d MiB a patch may be", (len + (1 << 20) - 1) >> 20,
+			 SERIES_MAX_PATCH_MIB);
 		return 1;
 	}
 	for (const char *l = p->diff; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {

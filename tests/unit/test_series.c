@@ -227,7 +227,7 @@ TEST(size_limits_are_named)
 		buf_adds(&m, "+a line of a patch too big to be a real one\n");
 	CHECK(series_parse_buffer(&s, "huge.mbox", m.data, m.len, &err) < 0);
 	CHECK(err.kind == KPERROR_INPUT);
-	CHECK_CONTAINS(err.msg.data, "huge.mbox:1: patch 'big' is 16 MiB, more than the 16 MiB a patch may be");
+	CHECK_CONTAINS(err.msg.data, "huge.mbox:1: patch 'big' is 17 MiB, more than the 16 MiB a patch may be");
 	/* a binary patch that says it inflates past it */
 	buf_reset(&m);
 	buf_adds(&m, one_patch_head);

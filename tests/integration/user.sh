@@ -22,6 +22,7 @@ chown -R "$U:" "$dir"
 rm -rf "$home/.cache/kpipe"
 shared_before=$(find "$C/ccache-shared" -type f | wc -l)
 as_user() { runuser -u "$U" -- env -i HOME="$home" PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 "$@"; }
+as_user git config --global --unset-all safe.directory 2>/dev/null
 
 # root's tree belongs to root: git's rule (safe.directory) applies, and kpipe says so
 expect_exit 2 "root's tree before the user trusts it" -- \

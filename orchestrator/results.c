@@ -613,6 +613,46 @@ void results_compare(struct cell *cells, size_t n)
 	}
 }
 
+void results_skip_reasons(struct strvec *out, const struct cell *cells, size_t n)
+{
+	struct strvec keys = STRVEC_INIT, where = STRVEC_INIT;
+	struct buf key = BUF_INIT, cell = BUF_INIT;
+	size_t *count = NULL;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t t = 0; t < cells[i].nr_tests; t++) {
+			const struct test_result *r = &cells[i].tests[t];
+			if (r->verdict != TEST_SKIP)
+				continue;
+			buf_reset(&key);
+			buf_addf(&key, "%s skipped: %s", r->name, r->reason ? r->reason : "");
+			buf_reset(&cell);
+			buf_addf(&cell, "%s/%s", cells[i].revision, cells[i].arch);
+			size_t k;
+			for (k = 0; k < keys.nr && strcmp(keys.v[k], key.data); k++)
+				;
+			if (k == keys.nr) {
+				strvec_push(&keys, key.data);
+				strvec_push(&where, cell.data);
+				count = realloc(count, keys.nr * sizeof(*count));
+				count[k] = 1;
+			} else { /* a test's name is one per cell: each cell comes once */
+				struct buf w = BUF_INIT;
+				buf_addf(&w, "%s, %s", where.v[k], cell.data);
+				free(where.v[k]);
+				where.v[k] = buf_detach(&w, NULL);
+				count[k]++;
+			}
+		}
+	}
+	for (size_t k = 0; k < keys.nr; k++)
+		strvec_pushf(out, "%s: %s", n > 1 && count[k] == n ? "every cell" : where.v[k], keys.v[k]);
+	free(count);
+	strvec_clear(&keys);
+	strvec_clear(&where);
+	buf_release(&key);
+	buf_release(&cell);
+}
+
 void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -137,6 +137,12 @@ void results_compare(struct cell *cells, size_t n);
  * 'C'"), appended to 'out'.
  */
 void results_changes(struct strvec *out, const struct cell *cells, size_t n);
+/*
+ * Why tests were skipped, each reason said once with the cells it holds
+ * for: "v1/arm64, v2/arm64: uffd_rwp skipped: REASON", or "every cell:
+ * ..." when all of several cells share it; in the order first met.
+ */
+void results_skip_reasons(struct strvec *out, const struct cell *cells, size_t n);
 
 void results_set_detail(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Add a line to c->notes (result.json's "notes"). */

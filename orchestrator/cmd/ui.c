@@ -231,10 +231,6 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 			if (c->tests[t].verdict == TEST_FLAKY)
 				fprintf(f, "%s/%s: %s is flaky: %s\n", c->revision, c->arch, c->tests[t].name,
 				       c->tests[t].reason);
-		for (size_t t = 0; t < c->nr_tests; t++)
-			if (c->tests[t].verdict == TEST_SKIP)
-				fprintf(f, "%s/%s: %s skipped: %s\n", c->revision, c->arch, c->tests[t].name,
-				       c->tests[t].reason ? c->tests[t].reason : "");
 		size_t not_run = 0;
 		for (size_t t = 0; t < c->nr_tests; t++)
 			not_run += c->tests[t].verdict == TEST_NOT_RUN;
@@ -245,6 +241,12 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 				break;
 			}
 	}
+	/* a reason several cells share is said once, so what differs stands out */
+	struct strvec skips = STRVEC_INIT;
+	results_skip_reasons(&skips, cells, n);
+	for (size_t i = 0; i < skips.nr; i++)
+		fprintf(f, "%s\n", skips.v[i]);
+	strvec_clear(&skips);
 	struct strvec changes = STRVEC_INIT;
 	results_changes(&changes, cells, n);
 	if (changes.nr)

@@ -436,6 +436,37 @@ TEST(reports_stay_valid_on_hostile_input)
 		results_cell_release(&c[i]);
 }
 
+TEST(skip_reasons_are_said_once)
+{
+	struct cell c[3];
+	struct strvec out = STRVEC_INIT;
+	fill_cell(&c[0], "base", "uffd_rwp", TEST_SKIP, NULL);
+	fill_cell(&c[1], "v1", "uffd_rwp", TEST_SKIP, NULL);
+	fill_cell(&c[2], "v2", "uffd_rwp", TEST_SKIP, NULL);
+	for (int i = 0; i < 3; i++)
+		c[i].tests[0].reason = strdup("no UFFD_FEATURE_RWP in the headers");
+	results_skip_reasons(&out, c, 3);
+	CHECK(out.nr == 1);
+	CHECK_STR(out.v[0], "every cell: uffd_rwp skipped: no UFFD_FEATURE_RWP in the headers");
+	strvec_clear(&out);
+	/* one reason differs: it is said on its own */
+	free(c[2].tests[0].reason);
+	c[2].tests[0].reason = strdup("the guest has no userfaultfd");
+	results_skip_reasons(&out, c, 3);
+	CHECK(out.nr == 2);
+	if (out.nr == 2) {
+		CHECK_STR(out.v[0], "base/x86_64, v1/x86_64: uffd_rwp skipped: no UFFD_FEATURE_RWP in the headers");
+		CHECK_STR(out.v[1], "v2/x86_64: uffd_rwp skipped: the guest has no userfaultfd");
+	}
+	strvec_clear(&out);
+	/* one cell alone is named, not "every cell" */
+	results_skip_reasons(&out, &c[2], 1);
+	CHECK(out.nr == 1 && !strcmp(out.v[0], "v2/x86_64: uffd_rwp skipped: the guest has no userfaultfd"));
+	strvec_clear(&out);
+	for (int i = 0; i < 3; i++)
+		results_cell_release(&c[i]);
+}
+
 TEST(patchset_hash_as_kcidb_defines_it)
 {
 	struct buf h = BUF_INIT;
@@ -615,6 +646,7 @@ const struct unit_test results_tests[] = {
 	{ "history: round trip and changes", history_round_trip_and_changes },
 	{ "report: JUnit, KCIDB, HTML", reports_junit_kcidb_html },
 	{ "results: patchset hash as KCIDB defines it", patchset_hash_as_kcidb_defines_it },
+	{ "results: a skip reason shared by several cells is said once, with its cells", skip_reasons_are_said_once },
 	{ "report: KCIDB is valid JSON and JUnit valid UTF-8 XML whatever the input (first cell not applied, invalid UTF-8, controls, quotes)",
 	  reports_stay_valid_on_hostile_input },
 	{ "results: changes between revisions", changes_between_revisions },

@@ -779,13 +779,16 @@ void results_patchset_hash(struct buf *out, const char *const *patches, size_t n
 	buf_release(&list);
 }
 
-void results_add_note(struct cell *c, const char *fmt, ...)
+int results_add_note(struct cell *c, const char *fmt, ...)
 {
 	struct buf b = BUF_INIT;
 	va_list ap;
 	va_start(ap, fmt);
 	buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	strvec_push(&c->notes, b.data);
+	int added = !strvec_contains(&c->notes, b.data);
+	if (added)
+		strvec_push(&c->notes, b.data);
 	buf_release(&b);
+	return added;
 }

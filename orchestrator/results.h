@@ -145,8 +145,8 @@ void results_changes(struct strvec *out, const struct cell *cells, size_t n);
 void results_skip_reasons(struct strvec *out, const struct cell *cells, size_t n);
 
 void results_set_detail(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Add a line to c->notes (result.json's "notes"). */
-void results_add_note(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Add a line to c->notes (result.json's "notes") unless it is there: 1 if it was added. */
+int results_add_note(struct cell *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /*
  * KCIDB's patchset hash: sha256 over the newline-terminated hex sha256 of
  * each patch, in order ("" for none).  'out' gets 64 hex digits.

@@ -26,17 +26,13 @@ static void note_truncated(struct cell_run *r, const char *what, struct guest_ex
 	for (int i = 0; i < 2; i++)
 		if (cut[i]->len >= limit)
 			buf_addf(cut[i], "\n# kpipe: output truncated at %d MiB ([vm] output_limit)\n", mib);
-	struct buf note = BUF_INIT;
-	buf_addf(&note, "%s: output truncated at %d MiB ([vm] output_limit)", what, mib);
-	if (!strvec_contains(&r->cell->notes, note.data)) {
-		strvec_push(&r->cell->notes, note.data);
+	if (results_add_note(r->cell, "%s: output truncated at %d MiB ([vm] output_limit)", what, mib)) {
 		struct buf m = BUF_INIT;
 		buf_addf(&m, "warning: %s printed more than %d MiB: the rest was dropped ([vm] output_limit)",
 			 what, mib);
 		stage_ui_note(r, m.data);
 		buf_release(&m);
 	}
-	buf_release(&note);
 }
 
 /* Decide a test's verdict from its exit status and KTAP. */

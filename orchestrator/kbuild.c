@@ -117,17 +117,6 @@ const char *kbuild_make_srcdir(const struct kbuild_opts *o)
 	return o->make_srcdir ? o->make_srcdir : o->srcdir;
 }
 
-/* The O= directory as make is told it. */
-static void make_builddir(struct buf *out, const struct kbuild_opts *o)
-{
-	if (o->make_builddir)
-		buf_adds(out, o->make_builddir);
-	else if (o->builddir)
-		buf_adds(out, o->builddir);
-	else
-		buf_addf(out, "%s/build/%s", o->cache_dir, o->arch);
-}
-
 /* The O= directory as kpipe reaches it. */
 static void host_builddir(struct buf *out, const struct kbuild_opts *o)
 {
@@ -135,6 +124,15 @@ static void host_builddir(struct buf *out, const struct kbuild_opts *o)
 		buf_adds(out, o->builddir);
 	else
 		buf_addf(out, "%s/build/%s", o->cache_dir, o->arch);
+}
+
+/* The O= directory as make is told it. */
+static void make_builddir(struct buf *out, const struct kbuild_opts *o)
+{
+	if (o->make_builddir)
+		buf_adds(out, o->make_builddir);
+	else
+		host_builddir(out, o);
 }
 
 static void base_make_args(struct proc *p, const struct kbuild_opts *o)

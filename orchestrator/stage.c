@@ -55,11 +55,6 @@ void stage_keep_file(struct cell_run *r, const struct buf *b, const char *path)
 	keep_result(r, buf_write_file(b, path), path);
 }
 
-void stage_keep_copy(struct cell_run *r, const char *from, const char *path)
-{
-	keep_result(r, util_copy_file(from, path), path);
-}
-
 const struct arch_ready *run_ctx_arch(const struct run_ctx *ctx, const char *name)
 {
 	for (size_t i = 0; i < ctx->nr_ready; i++)

@@ -166,8 +166,6 @@ int stage_each_patch(struct cell_run *r, const git_oid *base, const git_oid *com
  * infrastructure error: a result with a file missing is no result.
  */
 void stage_keep_file(struct cell_run *r, const struct buf *b, const char *path);
-/* The same for a copy of the file 'from'. */
-void stage_keep_copy(struct cell_run *r, const char *from, const char *path);
 
 /* cp -a 'from' 'to' (a directory and all below it, times kept): 0, or -1 (KPERROR_INFRA). */
 int stage_copy_tree(const char *from, const char *to, struct kperror *err);

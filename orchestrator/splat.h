@@ -1,14 +1,15 @@
 /*
- * splat: find kernel splats in a console log or dmesg and give each a
- * stable title in the style kernel bots use ("WARNING in zap_pte_range",
- * "KASAN: slab-use-after-free in folio_remove_rmap_ptes", "possible
- * deadlock in collapse_huge_page", "INFO: task hung in ...").  Kinds:
- * WARNING, BUG, kernel BUG, Oops, general protection fault, unable to
- * handle page fault, KASAN, KFENCE, UBSAN, lockdep (circular, recursive,
- * inconsistent lock state), RCU stalls, soft and hard lockups, hung
- * tasks, Bad page state/map, Bad rss-counter state, kernel panic.
- * Timestamps, log levels and GCC clone suffixes (.isra.0) do not change
- * a title; the same title twice is one entry with a count.
+ * splat: find kernel reports in a console log or dmesg and title each the
+ * way syzbot does ("WARNING in zap_pte_range", "KASAN:
+ * slab-use-after-free Read in folio_remove_rmap_ptes", "possible deadlock
+ * in collapse_huge_page", "BUG: corrupted list in lkdtm_CORRUPT_LIST_ADD",
+ * "INFO: task hung in ...", "kernel panic: ..."), so a title can be looked
+ * up where kernel people look.  Every console format is read (timestamps
+ * or none, printk caller ids with other callers' lines left out, dmesg
+ * -x prefixes, CR and ANSI noise); the title names the first frame that is
+ * no reporting or locking machinery, or "corrupted" when there is none.
+ * The same title twice is one entry with a count.  The kinds and their
+ * formats are the tables in splat.c; docs/results.md lists them.
  */
 #ifndef KPIPE_SPLAT_H
 #define KPIPE_SPLAT_H

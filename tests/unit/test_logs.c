@@ -4,7 +4,9 @@
 #include "ktap.h"
 #include "splat.h"
 
+#include <dirent.h>
 #include <stdio.h>
+#include <string.h>
 
 static void read_fixture(struct buf *b, const char *name)
 {
@@ -58,7 +60,9 @@ TEST(ktap_perf_lines_become_metrics)
 		CHECK(k.metrics[0].value > 379.09 && k.metrics[0].value < 379.11);
 		CHECK_STR(k.metrics[0].unit, "ms");
 		CHECK_STR(k.metrics[1].name, "count");
-		CHECK(k.metrics[1].value == 13); /* a repeated name keeps the last value */
+		CHECK(k.metrics[1].nr_samples == 2); /* a repeated name is another sample */
+		CHECK(k.metrics[1].samples[0] == 12 && k.metrics[1].samples[1] == 13);
+		CHECK(k.metrics[1].value == 12.5); /* the median */
 		CHECK_STR(k.metrics[1].unit, "");
 	}
 	CHECK(k.nr == 1 && k.passed == 1);
@@ -87,7 +91,7 @@ TEST(splat_titles_counts_and_reports)
 	splat_scan(&l, log.data);
 	CHECK(l.nr == 2); /* the Oops after the BUG is the same event */
 	if (l.nr == 2) {
-		CHECK_STR(l.v[0].title, "BUG: unable to handle page fault in change_pte_range");
+		CHECK_STR(l.v[0].title, "BUG: unable to handle kernel paging request in change_pte_range");
 		CHECK_STR(l.v[1].title, "kernel panic: Fatal exception");
 	}
 	CHECK(splat_has_panic(&l));
@@ -99,7 +103,7 @@ TEST(splat_titles_counts_and_reports)
 	CHECK(l.nr == 3);
 	if (l.nr == 3) {
 		CHECK_STR(l.v[0].title, "BUG: Bad rss-counter state");
-		CHECK_STR(l.v[1].title, "BUG: Bad page state in process test");
+		CHECK_STR(l.v[1].title, "BUG: Bad page state in corrupted"); /* no "page last allocated" stack */
 		CHECK_STR(l.v[2].title, "BUG: unable to handle kernel paging request in folio_remove_rmap_ptes");
 	}
 	splat_list_release(&l);
@@ -154,7 +158,7 @@ static void expect_titles(const char *fixture, const char *const *want, size_t n
 TEST(splat_kasan_and_lockdep)
 {
 	static const char *const want[] = {
-		"KASAN: slab-use-after-free in folio_remove_rmap_ptes",
+		"KASAN: slab-use-after-free Read in folio_remove_rmap_ptes",
 		"possible deadlock in collapse_huge_page",
 		"inconsistent lock state in zap_pte_range",
 	};
@@ -167,9 +171,9 @@ TEST(splat_stalls_lockups_hangs_ubsan_kfence)
 		"INFO: rcu detected stall in change_pte_range",
 		"BUG: soft lockup in change_pte_range",
 		"INFO: task hung in collapse_huge_page",
-		"UBSAN: array-index-out-of-bounds in mm/rmap.c",
+		"UBSAN: array-index-out-of-bounds in corrupted" /* no call trace */,
 		"KFENCE: use-after-free read in try_to_unmap_one",
-		"hard lockup in page_vma_mapped_walk",
+		"BUG: hard lockup in page_vma_mapped_walk",
 	};
 	expect_titles("logs/x86-stalls-hangs.log", want, 6);
 }
@@ -187,7 +191,7 @@ TEST(splat_arm64_warning_bug_and_panic)
 TEST(splat_arm64_kasan_lockdep_stalls_hangs)
 {
 	static const char *const want[] = {
-		"KASAN: slab-use-after-free in folio_remove_rmap_ptes",
+		"KASAN: slab-use-after-free Read in folio_remove_rmap_ptes",
 		"possible deadlock in collapse_huge_page",
 		"BUG: soft lockup in change_pte_range",
 		"INFO: rcu detected stall in change_pte_range",
@@ -216,7 +220,81 @@ TEST(splat_known_noise_is_marked)
 	buf_release(&log);
 }
 
+/*
+ * The corpus: tests/fixtures/splats/ holds kernel reports as consoles
+ * print them (syzbot's public reports and 6.x mm/lockdep/lkdtm reports
+ * in every console format: caller ids, no timestamps, dmesg -x, CR and
+ * ANSI, interleaved CPUs, cut short), each headed by "# title: " and the
+ * title syzbot gives it ("(none)": no report at all).  Every one must be
+ * titled so; the hit rate is printed.
+ */
+TEST(splat_corpus_titles_as_syzbot_does)
+{
+	char dir[256];
+	snprintf(dir, sizeof(dir), "%s/splats", harness_fixtures);
+	DIR *d = opendir(dir);
+	CHECK(d != NULL);
+	if (!d)
+		return;
+	unsigned total = 0, right = 0;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (!strstr(e->d_name, ".log"))
+			continue;
+		struct buf file = BUF_INIT, log = BUF_INIT, want = BUF_INIT;
+		char name[300];
+		snprintf(name, sizeof(name), "splats/%s", e->d_name);
+		read_fixture(&file, name);
+		/* the "# " header lines are the fixture's, not the console's */
+		for (const char *p = file.data; *p;) {
+			const char *eol = strchr(p, '\n');
+			size_t n = eol ? (size_t)(eol - p) + 1 : strlen(p);
+			if (!strncmp(p, "# title: ", 9))
+				buf_add(&want, p + 9, n - 9);
+			else if (strncmp(p, "# ", 2))
+				buf_add(&log, p, n);
+			p += n;
+		}
+		buf_rtrim(&want);
+		struct splat_list l = SPLAT_LIST_INIT;
+		splat_scan(&l, log.data);
+		total++;
+		if (!strcmp(want.data, "(none)") ? l.nr == 0 : l.nr && !strcmp(l.v[0].title, want.data))
+			right++;
+		else
+			printf("#   %s: '%s', not '%s'\n", e->d_name, l.nr ? l.v[0].title : "(none)", want.data);
+		splat_list_release(&l);
+		buf_release(&file);
+		buf_release(&log);
+		buf_release(&want);
+	}
+	closedir(d);
+	printf("# splat corpus: %u of %u reports titled as syzbot titles them\n", right, total);
+	CHECK(total >= 30);
+	CHECK(right == total);
+}
+
+/* A clean boot of each arch, as kpipe's guests print it: no report at all. */
+TEST(splat_clean_boots_have_none)
+{
+	static const char *const clean[] = { "logs/x86_64-clean-boot.log", "logs/arm64-clean-boot.log" };
+	for (size_t i = 0; i < sizeof(clean) / sizeof(clean[0]); i++) {
+		struct buf log = BUF_INIT;
+		struct splat_list l = SPLAT_LIST_INIT;
+		read_fixture(&log, clean[i]);
+		CHECK(log.len > 1000);
+		splat_scan(&l, log.data);
+		CHECK(l.nr == 0);
+		for (size_t k = 0; k < l.nr; k++)
+			printf("#   %s: false alarm '%s'\n", clean[i], l.v[k].title);
+		splat_list_release(&l);
+		buf_release(&log);
+	}
+}
+
 const struct unit_test splat_tests[] = {
+	{ "splat: corpus titled as syzbot titles it", splat_corpus_titles_as_syzbot_does },
+	{ "splat: clean boots have no report", splat_clean_boots_have_none },
 	{ "splat: titles, counts and reports", splat_titles_counts_and_reports },
 	{ "splat: KASAN and lockdep", splat_kasan_and_lockdep },
 	{ "splat: stalls, lockups, hangs, UBSAN, KFENCE", splat_stalls_lockups_hangs_ubsan_kfence },

@@ -7,7 +7,7 @@ ifdef CI
 CFLAGS += -Werror
 endif
 DEPS_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-DEPS_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread
+DEPS_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -pthread -lm
 
 ifeq ($(V),1)
 Q :=

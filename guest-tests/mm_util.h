@@ -68,6 +68,9 @@ static inline uint64_t kpageflags(uint64_t pfn)
 	return f;
 }
 
+/* How many times each "# perf:" figure is measured (kpipe needs at least 5 to compare). */
+#define PERF_SAMPLES 5
+
 /* A monotonic clock in seconds, for the "# perf:" figures. */
 static inline double seconds_now(void)
 {
@@ -138,6 +141,27 @@ static inline int backed_by_large_folios(const char *p, size_t folios, size_t fo
 		}
 	}
 	return 1;
+}
+
+/*
+ * How many of the 'folios' chunks of 'folio_pages' pages at 'p' are not
+ * one large folio (their first page a compound head, their last a tail
+ * of it): quick, two pages a chunk, for a "# perf:" figure to say what it
+ * measured.
+ */
+static inline size_t chunks_not_large(const char *p, size_t folios, size_t folio_pages)
+{
+	size_t bad = 0;
+	for (size_t f = 0; f < folios; f++) {
+		uint64_t first = pagemap_entry(p + f * folio_pages * page_size);
+		uint64_t last = pagemap_entry(p + ((f + 1) * folio_pages - 1) * page_size);
+		uint64_t head = first & PM_PFN_MASK, tail = last & PM_PFN_MASK;
+		if (!(first & PM_PRESENT) || !(last & PM_PRESENT) || !head ||
+		    !(kpageflags(head) & (1ULL << KPF_COMPOUND_HEAD)) ||
+		    !(kpageflags(tail) & (1ULL << KPF_COMPOUND_TAIL)) || tail != head + folio_pages - 1)
+			bad++;
+	}
+	return bad;
 }
 
 /*

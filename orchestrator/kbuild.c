@@ -169,6 +169,7 @@ static void base_make_args(struct proc *p, const struct kbuild_opts *o)
 /* Run 'p', inside the build's sandbox if it has one. */
 static int run_make(struct proc *p, const struct kbuild_opts *o, struct kperror *err)
 {
+	p->nice = PROC_NICE_BUILD;
 	if (o->sandbox && sandbox_wrap(p, o->sandbox, err) < 0)
 		return -1;
 	return proc_run(p, err);

@@ -1,4 +1,5 @@
 #include "ktap.h"
+#include "perfstat.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -72,21 +73,43 @@ static void parse_result(struct ktap *k, const char *line, int ok)
 	push_case(k, c);
 }
 
+static void add_sample(struct ktap *k, const char *name, double value, const char *unit, int confirm)
+{
+	struct ktap_metric *m = NULL;
+	for (size_t i = 0; i < k->nr_metrics && !m; i++)
+		if (!strcmp(k->metrics[i].name, name))
+			m = &k->metrics[i];
+	if (!m) {
+		if (k->nr_metrics >= KTAP_MAX_METRICS)
+			return; /* a test printing endless names must not cost the square of them */
+		k->metrics = realloc(k->metrics, (k->nr_metrics + 1) * sizeof(*k->metrics));
+		m = &k->metrics[k->nr_metrics++];
+		memset(m, 0, sizeof(*m));
+		m->name = strdup(name);
+		m->unit = strdup(unit);
+	}
+	double **v = confirm ? &m->confirm : &m->samples;
+	size_t *nr = confirm ? &m->nr_confirm : &m->nr_samples;
+	if (*nr >= KTAP_MAX_SAMPLES)
+		return;
+	if (!confirm) {
+		free(m->unit);
+		m->unit = strdup(unit);
+	}
+	*v = realloc(*v, (*nr + 1) * sizeof(**v));
+	(*v)[(*nr)++] = value;
+	if (!confirm)
+		m->value = perf_median(m->samples, m->nr_samples);
+}
+
 void ktap_add_metric(struct ktap *k, const char *name, double value, const char *unit)
 {
-	for (size_t i = 0; i < k->nr_metrics; i++) {
-		if (!strcmp(k->metrics[i].name, name)) {
-			k->metrics[i].value = value;
-			free(k->metrics[i].unit);
-			k->metrics[i].unit = strdup(unit);
-			return;
-		}
-	}
-	k->metrics = realloc(k->metrics, (k->nr_metrics + 1) * sizeof(*k->metrics));
-	k->metrics[k->nr_metrics].name = strdup(name);
-	k->metrics[k->nr_metrics].value = value;
-	k->metrics[k->nr_metrics].unit = strdup(unit);
-	k->nr_metrics++;
+	add_sample(k, name, value, unit, 0);
+}
+
+void ktap_add_confirm_sample(struct ktap *k, const char *name, double value, const char *unit)
+{
+	add_sample(k, name, value, unit, 1);
 }
 
 /* "# perf: NAME VALUE [UNIT]": NAME has no blanks, VALUE is a number. */
@@ -139,6 +162,8 @@ void ktap_release(struct ktap *k)
 	for (size_t i = 0; i < k->nr_metrics; i++) {
 		free(k->metrics[i].name);
 		free(k->metrics[i].unit);
+		free(k->metrics[i].samples);
+		free(k->metrics[i].confirm);
 	}
 	free(k->metrics);
 	k->metrics = NULL;

@@ -6,7 +6,8 @@
  *
  * Measurements a test reports as "# perf: NAME VALUE UNIT" diagnostics
  * (kpipe's convention; they never decide pass or fail) are kept as
- * metrics, so they can be compared between revisions.
+ * metrics, so they can be compared between revisions; a name printed
+ * several times is sampled several times (see perfstat.h).
  */
 #ifndef KPIPE_KTAP_H
 #define KPIPE_KTAP_H
@@ -26,8 +27,12 @@ struct ktap_case {
 
 struct ktap_metric {
 	char *name;      /* "madv_pageout_64mib_64k_folios" */
-	double value;
-	char *unit;      /* "ms", or "" */
+	double value;    /* the median of the samples */
+	char *unit;      /* "ms", or "" (the last sample's) */
+	double *samples; /* every "# perf:" line of this name, in order */
+	size_t nr_samples;
+	double *confirm; /* the same figure from a second boot, when a change had to be confirmed */
+	size_t nr_confirm;
 };
 
 struct ktap {
@@ -36,7 +41,7 @@ struct ktap {
 	struct ktap_case *cases;
 	size_t nr;
 	size_t passed, failed, skipped;
-	struct ktap_metric *metrics; /* "# perf:" lines, in order; a repeated name keeps the last */
+	struct ktap_metric *metrics; /* "# perf:" names in order; a repeated name is another sample */
 	size_t nr_metrics;
 };
 
@@ -45,8 +50,14 @@ struct ktap {
 /* Add a result line as if parsed: case number nr+1, 'name' copied, no directive. */
 void ktap_add_case(struct ktap *k, enum ktap_status status, const char *name);
 
-/* Add (or replace) metric 'name'; the strings are copied. */
+/* What one test's output may add: more names or samples are dropped. */
+#define KTAP_MAX_METRICS 256
+#define KTAP_MAX_SAMPLES 1000
+
+/* Add a sample to metric 'name' (made if new); the strings are copied. */
 void ktap_add_metric(struct ktap *k, const char *name, double value, const char *unit);
+/* Add a second boot's sample to metric 'name' (made if new). */
+void ktap_add_confirm_sample(struct ktap *k, const char *name, double value, const char *unit);
 
 /* Parse 'text' into *out (which must be KTAP_INIT).  Never fails. */
 void ktap_parse(struct ktap *out, const char *text);

@@ -91,6 +91,9 @@ int proc_run(struct proc *p, struct kperror *err)
 		dup2(pipefd[1], 2);
 		for (size_t i = 0; i < p->env.nr; i++)
 			putenv(p->env.v[i]);
+		if (p->nice && nice(p->nice) < 0) {
+			/* a niceness that cannot be raised leaves the child as it is */
+		}
 		if (p->cwd && chdir(p->cwd) < 0) {
 			int e = errno;
 			if (write(execfd[1], &e, sizeof(e)) < 0)

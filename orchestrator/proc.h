@@ -32,6 +32,7 @@ struct proc {
 	void (*tick)(void *data, double elapsed_seconds);
 	void *tick_data;
 	int tick_seconds;     /* 0: 10 s */
+	int nice;             /* added to the child's niceness (PROC_NICE_BUILD, or 0) */
 
 	/* Results, valid after proc_run() returned 0. */
 	int exit_code;        /* exit status, or 128 + signal number */
@@ -39,7 +40,15 @@ struct proc {
 	double elapsed;       /* wall time in seconds */
 };
 
-#define PROC_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0.0 }
+/*
+ * Builds (kernel, guest tests, selftests) run at the lowest priority: a
+ * guest measuring "# perf:" figures beside a build gets the CPU first, so
+ * the build does not slow the figures of one cell and not of the next;
+ * the build takes what is left.
+ */
+#define PROC_NICE_BUILD 19
+
+#define PROC_INIT { STRVEC_INIT, STRVEC_INIT, NULL, 0, NULL, NULL, NULL, NULL, 0, 0, 0, 0, 0.0 }
 
 /*
  * Run the program and wait for it.  Returns 0 when it ran to an end

@@ -241,6 +241,98 @@ static const char *html_class(const struct test_result *r, int base)
 	}
 }
 
+/*
+ * Each "# perf:" figure drawn: one SVG per figure, a row per cell with a
+ * dot per sample and a bar at the median, on one scale, so noise and a
+ * real shift look different at a glance.  Plain inline SVG: the page
+ * still opens from disk with nothing else.
+ */
+static void html_perf_strips(struct buf *b, const struct cell *cells, size_t n)
+{
+	struct strvec figs = STRVEC_INIT; /* "TEST\tNAME" */
+	for (size_t i = 0; i < n; i++)
+		for (size_t t = 0; t < cells[i].nr_tests; t++)
+			for (size_t k = 0; k < cells[i].tests[t].ktap.nr_metrics; k++) {
+				struct buf key = BUF_INIT;
+				buf_addf(&key, "%s\t%s", cells[i].tests[t].name, cells[i].tests[t].ktap.metrics[k].name);
+				if (!strvec_contains(&figs, key.data))
+					strvec_push(&figs, key.data);
+				buf_release(&key);
+			}
+	if (!figs.nr) {
+		strvec_clear(&figs);
+		return;
+	}
+	enum { LABEL = 110, PLOT = 300, VALUE = 90, ROW = 16 };
+	buf_adds(b, "<h2>Performance figures</h2>\n<p>Every sample per cell (dots) and the median (bar); "
+		    "a change is listed above only when the samples differ beyond noise.</p>\n");
+	for (size_t f = 0; f < figs.nr; f++) {
+		const char *tab = strchr(figs.v[f], '\t');
+		size_t tlen = (size_t)(tab - figs.v[f]);
+		const struct ktap_metric **ms = calloc(n ? n : 1, sizeof(*ms));
+		if (!ms)
+			abort();
+		double lo = 0, hi = 0;
+		int any = 0;
+		for (size_t i = 0; i < n; i++) {
+			ms[i] = NULL;
+			for (size_t t = 0; t < cells[i].nr_tests && !ms[i]; t++) {
+				const struct test_result *r = &cells[i].tests[t];
+				if (strlen(r->name) != tlen || strncmp(r->name, figs.v[f], tlen))
+					continue;
+				for (size_t k = 0; k < r->ktap.nr_metrics; k++)
+					if (!strcmp(r->ktap.metrics[k].name, tab + 1))
+						ms[i] = &r->ktap.metrics[k];
+			}
+			for (size_t k = 0; ms[i] && k < ms[i]->nr_samples; k++) {
+				double v = ms[i]->samples[k];
+				if (!any || v < lo)
+					lo = v;
+				if (!any || v > hi)
+					hi = v;
+				any = 1;
+			}
+		}
+		if (!any) {
+			free(ms);
+			continue;
+		}
+		double pad = (hi - lo) * 0.05 + (hi == lo ? (hi ? hi * 0.1 : 1) : 0);
+		lo -= pad;
+		hi += pad;
+		buf_adds(b, "<figure class=\"perf\"><figcaption>");
+		struct buf caption = BUF_INIT;
+		buf_addf(&caption, "%.*s: %s", (int)tlen, figs.v[f], tab + 1);
+		buf_add_xml_escaped(b, caption.data);
+		buf_release(&caption);
+		buf_addf(b, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
+			    "font-size=\"11\" font-family=\"sans-serif\">\n", LABEL + PLOT + VALUE, n * ROW + 4);
+		for (size_t i = 0; i < n; i++) {
+			double y = (double)i * ROW + ROW / 2.0 + 2;
+			buf_addf(b, "<text x=\"0\" y=\"%.1f\">", y + 4);
+			add_cell_name(b, &cells[i], '/');
+			buf_adds(b, "</text>");
+			buf_addf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>", LABEL, LABEL + PLOT, y, y);
+			if (!ms[i] || !ms[i]->nr_samples) {
+				buf_addf(b, "<text x=\"%d\" y=\"%.1f\">-</text>\n", LABEL + PLOT + 6, y + 4);
+				continue;
+			}
+			for (size_t k = 0; k < ms[i]->nr_samples; k++)
+				buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#3a6ea5\" fill-opacity=\"0.6\"/>",
+					 LABEL + (ms[i]->samples[k] - lo) / (hi - lo) * PLOT, y);
+			double mx = LABEL + (ms[i]->value - lo) / (hi - lo) * PLOT;
+			buf_addf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-width=\"2\"/>",
+				 mx, mx, y - 6, y + 6);
+			buf_addf(b, "<text x=\"%d\" y=\"%.1f\">%.3g ", LABEL + PLOT + 6, y + 4, ms[i]->value);
+			buf_add_xml_escaped(b, ms[i]->unit);
+			buf_addf(b, " (%zu)</text>\n", ms[i]->nr_samples);
+		}
+		buf_adds(b, "</svg></figure>\n");
+		free(ms);
+	}
+	strvec_clear(&figs);
+}
+
 void report_html(struct buf *b, const char *title, const struct cell *cells, size_t n)
 {
 	struct strvec names = STRVEC_INIT;
@@ -257,6 +349,7 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 		    "td.pass{background:#c8f0c8} td.fail{background:#f5b5b5;font-weight:bold}\n"
 		    "td.skip{background:#eee} td.base{background:#f5dfb5} td.flaky{background:#f0f0a0}\n"
 		    "td a{color:inherit} pre{background:#f6f6f6;padding:.5em;overflow:auto;font-size:85%}\n"
+		    "figure.perf{margin:.5em 0} figcaption{font-size:90%;color:#555}\n"
 		    "</style></head><body>\n<h1>kpipe: ");
 	buf_add_xml_escaped(b, title);
 	buf_adds(b, "</h1>\n<table id=\"matrix\"><tr><th>test</th>");
@@ -337,6 +430,7 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 		buf_adds(b, "</ul>\n");
 	}
 	strvec_clear(&changes);
+	html_perf_strips(b, cells, n);
 	buf_adds(b, "<h2>Kernel splats</h2>\n");
 	int any = 0;
 	for (size_t i = 0; i < n; i++) {

@@ -1,4 +1,5 @@
 #include "results.h"
+#include "perfstat.h"
 #include "buf.h"
 #include "util.h"
 
@@ -149,7 +150,13 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 			json_str(b, "name", m->name);
 			buf_addf(b, ", \"value\": %.6g, ", m->value);
 			json_str(b, "unit", m->unit);
-			buf_adds(b, "}");
+			buf_adds(b, ", \"samples\": [");
+			for (size_t n = 0; n < m->nr_samples; n++)
+				buf_addf(b, "%s%.6g", n ? ", " : "", m->samples[n]);
+			buf_adds(b, "], \"confirm_samples\": [");
+			for (size_t n = 0; n < m->nr_confirm; n++)
+				buf_addf(b, "%s%.6g", n ? ", " : "", m->confirm[n]);
+			buf_adds(b, "]}");
 		}
 		buf_adds(b, "]}");
 	}
@@ -214,7 +221,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	for (const char *q = title; q && *q; q++)
 		buf_addch(&tsv, (*q == '\n' || *q == '\t') ? ' ' : *q);
 	buf_addch(&tsv, '\n');
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT (perf2: a second boot)\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -262,16 +269,20 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 		for (size_t t = 0; t < c->nr_tests; t++) {
 			for (size_t k = 0; k < c->tests[t].ktap.nr_metrics; k++) {
 				const struct ktap_metric *m = &c->tests[t].ktap.metrics[k];
-				char value[32];
-				snprintf(value, sizeof(value), "%.6g", m->value);
-				buf_adds(&tsv, "perf");
-				tsv_field(&tsv, c->revision);
-				tsv_field(&tsv, c->arch);
-				tsv_field(&tsv, c->tests[t].name);
-				tsv_field(&tsv, m->name);
-				tsv_field(&tsv, value);
-				tsv_field(&tsv, m->unit);
-				buf_addch(&tsv, '\n');
+				for (size_t n = 0; n < m->nr_samples + m->nr_confirm; n++) { /* a line per sample */
+					int again = n >= m->nr_samples; /* "perf2": a second boot's */
+					char value[32];
+					snprintf(value, sizeof(value), "%.6g",
+						 again ? m->confirm[n - m->nr_samples] : m->samples[n]);
+					buf_adds(&tsv, again ? "perf2" : "perf");
+					tsv_field(&tsv, c->revision);
+					tsv_field(&tsv, c->arch);
+					tsv_field(&tsv, c->tests[t].name);
+					tsv_field(&tsv, m->name);
+					tsv_field(&tsv, value);
+					tsv_field(&tsv, m->unit);
+					buf_addch(&tsv, '\n');
+				}
 			}
 		}
 		if (c->first_bad) {
@@ -405,9 +416,11 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				struct test_result *t = (struct test_result *)results_find_test(c, f[3]);
 				if (t)
 					ktap_add_case(&t->ktap, KTAP_FAIL, f[4]);
-			} else if (!strcmp(f[0], "perf") && nf >= 6 && c) {
+			} else if ((!strcmp(f[0], "perf") || !strcmp(f[0], "perf2")) && nf >= 6 && c) {
 				struct test_result *t = (struct test_result *)results_find_test(c, f[3]);
-				if (t)
+				if (t && f[0][4])
+					ktap_add_confirm_sample(&t->ktap, f[4], atof(f[5]), nf >= 7 ? f[6] : "");
+				else if (t)
 					ktap_add_metric(&t->ktap, f[4], atof(f[5]), nf >= 7 ? f[6] : "");
 			} else if (!strcmp(f[0], "bisect") && nf >= 4 && c) {
 				free(c->first_bad);
@@ -487,10 +500,16 @@ int results_test_failed(const struct test_result *t)
 }
 
 /*
- * Measurements that moved by 25% or more between 'ref' and 'c': under TCG,
- * with a build running beside the guest, +-20% is ordinary noise.
+ * Measurements whose samples differ from 'ref''s beyond noise (perfstat.h:
+ * Mann-Whitney p < 0.01 and a median shift larger than 10% and than the
+ * reference's spread).  One boot's samples share that boot's conditions,
+ * so a shift between two boots may be the boots': when both sides hold a
+ * second boot's samples (results_perf_to_confirm()), the change must show
+ * there too, the same way.  Lines go onto 'out'; with 'unconfirmed_tests',
+ * the tests of changes without second boots go there instead.
  */
-static void perf_changes(struct strvec *out, const struct cell *c, const struct cell *ref)
+static void perf_changes_found(struct strvec *out, const struct cell *c, const struct cell *ref,
+			       struct strvec *unconfirmed_tests)
 {
 	for (size_t t = 0; t < c->nr_tests; t++) {
 		const struct test_result *r = &c->tests[t], *p = results_find_test(ref, r->name);
@@ -498,16 +517,67 @@ static void perf_changes(struct strvec *out, const struct cell *c, const struct 
 			const struct ktap_metric *m = &r->ktap.metrics[k];
 			for (size_t j = 0; j < p->ktap.nr_metrics; j++) {
 				const struct ktap_metric *was = &p->ktap.metrics[j];
-				if (strcmp(was->name, m->name) || was->value <= 0)
+				struct perf_cmp cmp, again;
+				if (strcmp(was->name, m->name) ||
+				    perf_compare(was->samples, was->nr_samples, m->samples, m->nr_samples, &cmp) ||
+				    !cmp.significant)
 					continue;
-				double pct = (m->value - was->value) * 100.0 / was->value;
-				if (pct >= 25 || pct <= -25)
-					strvec_pushf(out, "%s %s: perf: %s %s: %.6g -> %.6g %s (%+.0f%% vs %s)",
-						     c->revision, c->arch, r->name, m->name, was->value, m->value,
-						     m->unit, pct, ref->revision);
+				int confirmed = !perf_compare(was->confirm, was->nr_confirm, m->confirm, m->nr_confirm,
+							      &again);
+				if (!confirmed) {
+					if (unconfirmed_tests && !strvec_contains(unconfirmed_tests, r->name))
+						strvec_push(unconfirmed_tests, r->name);
+					if (unconfirmed_tests)
+						continue;
+				} else if (!again.significant || (again.change > 0) != (cmp.change > 0)) {
+					continue; /* the second boots do not show it: the first ones differed */
+				}
+				if (!out)
+					continue;
+				int slower = cmp.change > 0;
+				struct buf line = BUF_INIT;
+				buf_addf(&line, "%s %s: perf: %s %s: %.3g -> %.3g %s (%+.0f%% vs %s, %u/%u samples %s, p=%.3f",
+					 c->revision, c->arch, r->name, m->name, cmp.base_median, cmp.median, m->unit,
+					 cmp.change * 100, ref->revision, slower ? cmp.slower : cmp.faster, cmp.n,
+					 slower ? "slower" : "faster", cmp.p);
+				if (confirmed)
+					buf_addf(&line, "; again in second boots: %+.0f%%, p=%.3f)", again.change * 100,
+						 again.p);
+				else
+					buf_adds(&line, "; one boot each)");
+				strvec_push(out, line.data);
+				buf_release(&line);
 			}
 		}
 	}
+}
+
+static void perf_changes(struct strvec *out, const struct cell *c, const struct cell *ref)
+{
+	perf_changes_found(out, c, ref, NULL);
+}
+
+long results_perf_reference(const struct cell *cells, size_t n, size_t i)
+{
+	const struct cell *c = &cells[i];
+	long prev = -1, base = -1;
+	if (c->revision[0] != 'v')
+		return -1;
+	for (size_t k = 0; k < i; k++) {
+		if (cells[k].revision[0] == 'v' && !strcmp(cells[k].arch, c->arch))
+			prev = (long)k;
+		if (results_is_baseline(cells, n, k) && !strcmp(cells[k].arch, c->arch))
+			base = (long)k;
+	}
+	/* the first revision (or the first with results): against the base */
+	return prev >= 0 && cells[prev].nr_tests ? prev : base;
+}
+
+void results_perf_to_confirm(struct strvec *out, const struct cell *cells, size_t n, size_t i)
+{
+	long ref = results_perf_reference(cells, n, i);
+	if (ref >= 0)
+		perf_changes_found(NULL, &cells[i], &cells[ref], out);
 }
 
 const struct test_result *results_find_test(const struct cell *c, const char *name)
@@ -659,22 +729,14 @@ void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 		const struct cell *c = &cells[i], *prev = NULL;
 		if (c->revision[0] != 'v')
 			continue;
-		const struct cell *base = NULL;
-		for (size_t k = 0; k < i; k++) {
+		for (size_t k = 0; k < i; k++)
 			if (cells[k].revision[0] == 'v' && !strcmp(cells[k].arch, c->arch))
 				prev = &cells[k];
-			if (results_is_baseline(cells, n, k) && !strcmp(cells[k].arch, c->arch))
-				base = &cells[k];
-		}
-		if (!prev || !prev->nr_tests) {
-			/* the first revision (or the first with results): speed against the base */
-			if (base)
-				perf_changes(out, c, base);
-			if (!prev)
-				continue;
-		} else {
-			perf_changes(out, c, prev);
-		}
+		long ref = results_perf_reference(cells, n, i);
+		if (ref >= 0)
+			perf_changes(out, c, &cells[ref]);
+		if (!prev)
+			continue;
 		if (cell_broken(prev) != cell_broken(c) || prev->verdict == CELL_APPLY_FAILED ||
 		    c->verdict == CELL_APPLY_FAILED) {
 			if (prev->verdict != c->verdict)

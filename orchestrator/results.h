@@ -117,6 +117,19 @@ int results_test_failed(const struct test_result *t);
  */
 int results_test_regressed(const struct test_result *r, const struct test_result *base);
 /* The test named 'name' in 'c', or NULL. */
+/*
+ * The cell whose perf figures cell i's are compared with: the previous
+ * revision of its arch that has results, else the base; -1 for none.
+ */
+long results_perf_reference(const struct cell *cells, size_t n, size_t i);
+/*
+ * The tests of cell i whose perf figures differ beyond noise from its
+ * reference's in one boot each, with no second boot's samples on both
+ * sides yet: a change to measure again in fresh boots of both kernels
+ * (until then results_changes() lists it as seen in "one boot each").
+ * Pushed onto 'out'.
+ */
+void results_perf_to_confirm(struct strvec *out, const struct cell *cells, size_t n, size_t i);
 const struct test_result *results_find_test(const struct cell *c, const char *name);
 /* The baseline cell of cells[i] (same arch, named by its 'baseline'), or NULL. */
 const struct cell *results_baseline_of(const struct cell *cells, size_t n, size_t i);

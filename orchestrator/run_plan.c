@@ -66,6 +66,96 @@ static int make_cells(struct cell *cells, const struct plan *plan, const struct 
 }
 
 /* Mark cells[from..] that never started as 'why' and write them. */
+/*
+ * A second boot of cell 'c''s kernel running just 'tests': their "# perf:"
+ * samples go to c's figures as the second boot's (ktap confirm samples).
+ * A kernel that cannot be booted again adds nothing (the change then
+ * stays "one boot each"); -1 only for kpipe's or the machine's failures.
+ */
+static int boot_again_for_perf(struct run_ctx *ctx, struct cell *c, const struct strvec *tests,
+			       const char *run_dir, struct kperror *err)
+{
+	git_oid commit;
+	if (!c->commit || git_oid_fromstr(&commit, c->commit))
+		return 0;
+	struct cell probe = { 0 };
+	strvec_init(&probe.missing_options);
+	strvec_init(&probe.notes);
+	probe.arch = strdup(c->arch);
+	probe.verdict = CELL_NOT_RUN;
+	struct buf name = BUF_INIT;
+	buf_addf(&name, "%s-perf-again", c->revision);
+	probe.revision = buf_detach(&name, NULL);
+	struct runner_cell_opts o = { .only_tests = tests };
+	int ret = -1;
+	if (results_make_cell_dir(&probe, run_dir, err) < 0 || runner_run_cell(ctx, &probe, &commit, &o, err) < 0)
+		goto out;
+	for (size_t t = 0; t < probe.nr_tests; t++) {
+		struct test_result *to = (struct test_result *)results_find_test(c, probe.tests[t].name);
+		const struct ktap *k = &probe.tests[t].ktap;
+		for (size_t m = 0; to && m < k->nr_metrics; m++)
+			for (size_t i = 0; i < k->metrics[m].nr_samples; i++)
+				ktap_add_confirm_sample(&to->ktap, k->metrics[m].name, k->metrics[m].samples[i],
+							k->metrics[m].unit);
+	}
+	ret = c->dir ? results_write_cell(c, err) : 0; /* its result.json with the second boot's samples */
+out:
+	results_cell_release(&probe);
+	return ret;
+}
+
+/* Whether c already holds second-boot samples of test 'name'. */
+static int has_second_boot(const struct cell *c, const char *name)
+{
+	const struct test_result *t = results_find_test(c, name);
+	for (size_t m = 0; t && m < t->ktap.nr_metrics; m++)
+		if (t->ktap.metrics[m].nr_confirm)
+			return 1;
+	return 0;
+}
+
+/*
+ * Perf changes seen between two cells in one boot each are measured
+ * again in fresh boots of both kernels before they are believed: one
+ * boot's samples share its conditions (where the guest's memory landed,
+ * what the host did meanwhile), so two boots of one kernel can differ as
+ * much as two kernels.  results_changes() then lists a change only if the
+ * second boots show it too.
+ */
+static int confirm_perf_changes(struct run_ctx *ctx, struct cell *cells, size_t n, const char *run_dir,
+				struct kperror *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct strvec tests = STRVEC_INIT;
+		results_perf_to_confirm(&tests, cells, n, i);
+		long ref = results_perf_reference(cells, n, i);
+		if (tests.nr && ref >= 0) {
+			struct buf which = BUF_INIT;
+			for (size_t t = 0; t < tests.nr; t++)
+				buf_addf(&which, "%s%s", t ? ", " : "", tests.v[t]);
+			run_ctx_say(ctx, NULL, "perf: %s %s: %s moved beyond noise against %s in one boot each: "
+				    "booting both kernels again to see if it holds", cells[i].revision, cells[i].arch,
+				    which.data, cells[ref].revision);
+			buf_release(&which);
+		}
+		struct cell *both[2] = { &cells[i], ref >= 0 ? &cells[ref] : NULL };
+		for (int b = 0; b < 2 && tests.nr && both[1]; b++) {
+			struct strvec need = STRVEC_INIT;
+			for (size_t t = 0; t < tests.nr; t++)
+				if (!has_second_boot(both[b], tests.v[t]))
+					strvec_push(&need, tests.v[t]);
+			int r = need.nr ? boot_again_for_perf(ctx, both[b], &need, run_dir, err) : 0;
+			strvec_clear(&need);
+			if (r < 0) {
+				strvec_clear(&tests);
+				return -1;
+			}
+		}
+		strvec_clear(&tests);
+	}
+	return 0;
+}
+
 static void cells_not_reached(struct cell *cells, size_t from, size_t n, enum cell_verdict v, const char *why)
 {
 	for (size_t i = from; i < n; i++) {
@@ -197,6 +287,8 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 	}
 	*cells_wall = util_now() - start;
 	results_compare(cells, plan->nr_cells);
+	if (confirm_perf_changes(ctx, cells, plan->nr_cells, run_dir, err) < 0)
+		goto out;
 	for (size_t k = 0; k < plan->nr_cells; k++) {
 		const struct plan_cell *pc = &plan->cells[k];
 		struct cell *c = &cells[k];

@@ -173,6 +173,7 @@ int selftests_build(struct strvec *built, struct strvec *unbuilt, const struct s
 	mk.out = &output;
 	mk.log_path = o->log_path;
 	mk.timeout_seconds = 1800;
+	mk.nice = PROC_NICE_BUILD;
 	if ((o->sandbox && sandbox_wrap(&mk, o->sandbox, err) < 0) || proc_run(&mk, err) < 0)
 		goto out;
 	if (mk.timed_out) {

@@ -195,6 +195,7 @@ int stage_guest_tests(struct cell_run *r, struct kperror *err)
 		if (sandbox_wrap(&mk, o.sandbox, err) < 0)
 			goto out;
 	}
+	mk.nice = PROC_NICE_BUILD;
 	if (proc_run(&mk, err) < 0)
 		goto out;
 	if (mk.exit_code) {

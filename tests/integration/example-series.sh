@@ -17,6 +17,13 @@ expect_match "^builds and guests: [0-9.]+s of work in [0-9.]+s: the overlap save
 	"the run says what overlapping builds and guests saved"
 expect_match "^\[v1 arm64\] boot: ssh on 127.0.0.1:[0-9]+ \(tcg\)" "the arm64 guest boots under TCG"
 printf '%s\n' "$OUT" | sed -n '/^uffd_wp/,$p' | sed 's/^/#   /'
+# the example's patches change nothing the perf figures measure: five samples
+# a figure, compared beyond noise, list none of them as a change
+if printf '%s\n' "$OUT" | grep -q ": perf: "; then
+	failed "the example lists a perf change: $(printf '%s\n' "$OUT" | grep ": perf: " | head -3)"
+else
+	pass "the example lists no perf change (both arches)"
+fi
 run="$WORK/results/latest"
 tsv=$(cat "$run/summary.tsv" 2>/dev/null)
 OUT=$tsv
@@ -38,7 +45,7 @@ expect_match "^bisect	v1	arm64	2/2 " "arm64: the bisect names patch 2/2 too"
 expect_match "^cell	v2	arm64	pass	" "arm64: v2 passes"
 expect_match "^test	v2	arm64	mprotect_shared_anon	pass	" "arm64: the mprotect test runs and passes"
 expect_match "^test	v2	arm64	anon_swap_mixed_exclusive	pass	" "arm64: the anon swap test runs and passes"
-expect_match "^perf	v2	x86_64	anon_swap_mixed_exclusive	madv_pageout_64mib_64k_folios	[0-9.]+	ms$" \
+expect_match "^perf	v2	x86_64	anon_swap_mixed_exclusive	madv_pageout_16mib_64k_folios	[0-9.]+	ms$" \
 	"the '# perf:' figures are kept per revision"
 if printf '%s\n' "$tsv" | grep -q "^splat	v2"; then failed "v2 has splats"; else pass "v2 has no splats"; fi
 for f in build.log console.log dmesg.txt result.json tests/uffd_wp_zap_shmem.out; do
@@ -91,5 +98,9 @@ expect_match "<summary>v1/x86_64: WARNING in zap_install_uffd_wp_if_needed \(x1\
 	"report.html: the splat with its stack"
 expect_match '<tr><th>v1/x86_64</th><td>[0-9.]+</td><td>[0-9.]+</td><td>[1-9][0-9]*\.[0-9]</td>' \
 	"report.html: the stage times (build > 0)"
+expect_match '<figcaption>mprotect_shared_anon: mprotect_rw_64mib_4k_pages</figcaption>' \
+	"report.html: each perf figure is drawn"
+dots=$(printf '%s\n' "$OUT" | grep -o '<circle' | wc -l)
+[ "$dots" -ge 60 ] && pass "report.html: every sample is a dot ($dots)" || failed "report.html: $dots sample dots, wanted 4 figures x 5 samples x 3 cells per arch"
 OUT=$(cat "$run/summary.txt")
 expect_match "^uffd_wp_zap_shmem +pass +pass +FAIL +FAIL +pass +pass" "summary.txt: the matrix to paste into a reply"

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "proc.h"
 #include "results.h"
+#include "perfstat.h"
 #include "util.h"
 #include "vm.h"
 
@@ -297,9 +298,25 @@ TEST(reports_junit_kcidb_html)
 	CHECK_CONTAINS(b.data, "\"id\": \"kpipe:run1-v1\", \"origin\": \"kpipe\", \"patchset_hash\": \"ab12\"");
 	CHECK_CONTAINS(b.data, "\"path\": \"kpipe.t\", \"status\": \"FAIL\"");
 	buf_reset(&b);
+	CHECK(!strstr(b.data, "<svg")); /* no figures, no drawing */
 	report_html(&b, "s", c, 2);
 	CHECK_CONTAINS(b.data, "<td class=\"fail\" title=\"not ok: &lt;data&gt; &amp; &quot;marks&quot;\"><a href=\"v1-x86_64/tests/t.out\">fail</a></td>");
 	CHECK_CONTAINS(b.data, "<summary>v1/x86_64: WARNING in zap_pte_range (x1)</summary><pre>WARNING: ... &lt;stack&gt;</pre>");
+	/* every sample drawn, per cell, on one scale */
+	buf_reset(&b);
+	for (int i = 0; i < 5; i++) {
+		ktap_add_metric(&c[0].tests[0].ktap, "mprotect_rw", 20 + i, "ms");
+		ktap_add_metric(&c[1].tests[0].ktap, "mprotect_rw", 40 + i, "ms");
+	}
+	report_html(&b, "s", c, 2);
+	CHECK_CONTAINS(b.data, "<h2>Performance figures</h2>");
+	CHECK_CONTAINS(b.data, "<figcaption>t: mprotect_rw</figcaption>");
+	size_t dots = 0;
+	for (const char *p = b.data; (p = strstr(p, "<circle")); p++)
+		dots++;
+	CHECK(dots == 10);
+	CHECK_CONTAINS(b.data, ">22 ms (5)</text>");
+	CHECK_CONTAINS(b.data, ">42 ms (5)</text>");
 	buf_release(&b);
 	results_cell_release(&c[0]);
 	results_cell_release(&c[1]);
@@ -532,7 +549,13 @@ static void cells_release(struct cell *cells, size_t n)
 	free(cells);
 }
 
-TEST(perf_changes_against_the_previous_revision_and_the_base)
+static void add_samples(struct cell *c, const char *name, const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ktap_add_metric(&c->tests[0].ktap, name, v[i], "ms");
+}
+
+TEST(perf_changes_only_beyond_noise)
 {
 	struct cell c[3];
 	struct strvec out = STRVEC_INIT;
@@ -541,34 +564,92 @@ TEST(perf_changes_against_the_previous_revision_and_the_base)
 	fill_cell(&c[2], "v2", "t", TEST_PASS, NULL);
 	c[1].baseline = strdup("base");
 	c[2].baseline = strdup("base");
-	ktap_add_metric(&c[0].tests[0].ktap, "pageout", 400, "ms");
-	ktap_add_metric(&c[1].tests[0].ktap, "pageout", 300, "ms");  /* -25% vs base */
-	ktap_add_metric(&c[2].tests[0].ktap, "pageout", 360, "ms");  /* +20% vs v1: noise */
-	ktap_add_metric(&c[2].tests[0].ktap, "other", 1, "");        /* nothing to compare with */
+	static const double base[] = { 390, 400, 410, 395, 405 };
+	static const double v1[] = { 290, 300, 310, 295, 305 };   /* -25%, every sample faster */
+	static const double v2[] = { 250, 340, 360, 280, 330 };   /* vs v1: +10%, overlapping: noise */
+	add_samples(&c[0], "pageout", base, 5);
+	add_samples(&c[1], "pageout", v1, 5);
+	add_samples(&c[2], "pageout", v2, 5);
+	ktap_add_metric(&c[2].tests[0].ktap, "other", 1, "");  /* nothing to compare with */
+	ktap_add_metric(&c[0].tests[0].ktap, "once", 10, "ms"); /* one sample each: says nothing */
+	ktap_add_metric(&c[1].tests[0].ktap, "once", 30, "ms");
 	results_changes(&out, c, 3);
 	CHECK(out.nr == 1);
 	if (out.nr == 1)
-		CHECK_STR(out.v[0], "v1 x86_64: perf: t pageout: 400 -> 300 ms (-25% vs base)");
+		CHECK_STR(out.v[0], "v1 x86_64: perf: t pageout: 400 -> 300 ms (-25% vs base, 5/5 samples faster, p=0.008; one boot each)");
 	strvec_clear(&out);
-	c[2].tests[0].ktap.metrics[0].value = 450; /* +50% vs v1 */
+	/* seen in one boot each: to measure again, in both kernels */
+	results_perf_to_confirm(&out, c, 3, 1);
+	CHECK(out.nr == 1 && !strcmp(out.v[0], "t"));
+	strvec_clear(&out);
+	results_perf_to_confirm(&out, c, 3, 2);
+	CHECK(out.nr == 0);
+	CHECK(results_perf_reference(c, 3, 1) == 0 && results_perf_reference(c, 3, 2) == 1 &&
+	      results_perf_reference(c, 3, 0) == -1);
+	/* second boots that show it too: listed as confirmed */
+	static const double base2[] = { 380, 395, 400, 405, 420 }, v1_again[] = { 280, 290, 300, 305, 310 };
+	for (size_t i = 0; i < 5; i++) {
+		ktap_add_confirm_sample(&c[0].tests[0].ktap, "pageout", base2[i], "ms");
+		ktap_add_confirm_sample(&c[1].tests[0].ktap, "pageout", v1_again[i], "ms");
+	}
 	results_changes(&out, c, 3);
-	CHECK(out.nr == 2);
-	if (out.nr == 2)
-		CHECK_STR(out.v[1], "v2 x86_64: perf: t pageout: 300 -> 450 ms (+50% vs v1)");
+	CHECK(out.nr == 1);
+	if (out.nr == 1)
+		CHECK_STR(out.v[0], "v1 x86_64: perf: t pageout: 400 -> 300 ms (-25% vs base, 5/5 samples faster, p=0.008; again in second boots: -25%, p=0.008)");
 	strvec_clear(&out);
 
-	/* kept in summary.tsv and read back */
+	/* kept in summary.tsv, every sample, and read back */
 	size_t nback = 0;
 	struct cell *back = summary_written_and_read(c, 3, &nback);
 	CHECK(nback == 3 && back[2].nr_tests == 1 && back[2].tests[0].ktap.nr_metrics == 2);
 	if (nback == 3 && back[2].nr_tests == 1 && back[2].tests[0].ktap.nr_metrics == 2) {
-		CHECK_STR(back[2].tests[0].ktap.metrics[0].name, "pageout");
-		CHECK(back[2].tests[0].ktap.metrics[0].value == 450);
-		CHECK_STR(back[2].tests[0].ktap.metrics[0].unit, "ms");
+		const struct ktap_metric *m = &back[2].tests[0].ktap.metrics[0];
+		CHECK_STR(m->name, "pageout");
+		CHECK(m->nr_samples == 5 && m->samples[0] == 250 && m->samples[4] == 330);
+		const struct ktap_metric *m1b = &back[1].tests[0].ktap.metrics[0];
+		CHECK(m1b->nr_samples == 5 && m1b->nr_confirm == 5 && m1b->confirm[0] == 280); /* perf2 lines */
+		CHECK(m->value == 330);
+		CHECK_STR(m->unit, "ms");
 	}
 	cells_release(back, nback);
+	/* second boots that do not show it: the first two boots differed, not the kernels */
+	struct ktap_metric *m1 = &c[1].tests[0].ktap.metrics[0];
+	for (size_t i = 0; i < m1->nr_confirm; i++)
+		m1->confirm[i] = base2[i] + 1;
+	results_changes(&out, c, 3);
+	CHECK(out.nr == 0);
+	strvec_clear(&out);
 	for (int i = 0; i < 3; i++)
 		results_cell_release(&c[i]);
+}
+
+TEST(perf_statistics)
+{
+	static const double lo[] = { 1, 2, 3, 4, 5 }, hi[] = { 6, 7, 8, 9, 10 };
+	static const double mixed[] = { 1, 3, 5, 7, 9 }, even[] = { 2, 4, 6, 8, 10 };
+	/* fully separated 5 against 5: 2 of the C(10,5) = 252 orders are as extreme */
+	double p = perf_mann_whitney_p(hi, 5, lo, 5);
+	CHECK(p > 0.00793 && p < 0.00794);
+	CHECK(perf_mann_whitney_p(lo, 5, hi, 5) == p); /* two-sided */
+	CHECK(perf_mann_whitney_p(mixed, 5, even, 5) > 0.5);
+	CHECK(perf_mann_whitney_p(lo, 5, lo, 5) == 1); /* all tied */
+	static const double many_a[12] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 };
+	static const double many_b[12] = { 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24 };
+	CHECK(perf_mann_whitney_p(many_a, 12, many_b, 12) < 1e-5);
+	CHECK(perf_median(mixed, 5) == 5 && perf_median(lo, 4) == 2.5);
+
+	struct perf_cmp cmp;
+	static const double base[] = { 20, 21, 22, 23, 24 }, slow[] = { 44, 46, 47, 45, 50 };
+	CHECK(perf_compare(base, 5, slow, 5, &cmp) == 0);
+	CHECK(cmp.significant && cmp.slower == 5 && cmp.change > 1.0 && cmp.change < 1.2);
+	static const double slight[] = { 24.02, 24.04, 24.06, 24.08, 24.1 }; /* +9%: consistent but too small */
+	CHECK(perf_compare(base, 5, slight, 5, &cmp) == 0 && cmp.p < 0.01 && !cmp.significant);
+	static const double noisy[] = { 10, 15, 20, 30, 40 }; /* its own spread is 75% */
+	static const double up40[] = { 41, 42, 43, 44, 45 };   /* +115%: beyond that spread */
+	static const double up60[] = { 31, 32, 33, 34, 35 };   /* +65%: inside it */
+	CHECK(perf_compare(noisy, 5, up40, 5, &cmp) == 0 && cmp.significant);
+	CHECK(perf_compare(noisy, 5, up60, 5, &cmp) == 0 && !cmp.significant);
+	CHECK(perf_compare(base, 4, slow, 5, &cmp) == -1 && !cmp.significant); /* too few samples */
 }
 
 /* Test 't' of cell 'c' failing exactly the KTAP cases named in 'names' (NULL-terminated). */
@@ -642,7 +723,8 @@ TEST(failures_compared_case_by_case)
 const struct unit_test results_tests[] = {
 	{ "results: failures compared case by case", failures_compared_case_by_case },
 	{ "results: summary round trip", results_summary_round_trip },
-	{ "results: perf figures compared and kept", perf_changes_against_the_previous_revision_and_the_base },
+	{ "results: perf figures change only beyond noise, every sample kept", perf_changes_only_beyond_noise },
+	{ "perfstat: Mann-Whitney U, medians, spread", perf_statistics },
 	{ "history: round trip and changes", history_round_trip_and_changes },
 	{ "report: JUnit, KCIDB, HTML", reports_junit_kcidb_html },
 	{ "results: patchset hash as KCIDB defines it", patchset_hash_as_kcidb_defines_it },

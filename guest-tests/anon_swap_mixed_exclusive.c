@@ -222,10 +222,7 @@ static double time_pageout(const char *knob, const char *mode)
 	if (!p)
 		return -1;
 	/* a figure of "64k_folios" that 4K pages backed would measure something else */
-	size_t folios = n / (FOLIO_KB * 1024);
-	size_t small = !strcmp(mode, "always") ? chunks_not_large(p, folios, FOLIO_KB * 1024 / page_size) : 0;
-	if (small) {
-		ktap_print_msg("perf sample dropped: %zu of %zu chunks are no %d KiB folio", small, folios, FOLIO_KB);
+	if (!perf_sample_backed(p, n, FOLIO_KB, mode)) {
 		munmap(p, n);
 		return -1;
 	}

@@ -165,6 +165,21 @@ static inline size_t chunks_not_large(const char *p, size_t folios, size_t folio
 }
 
 /*
+ * For a "# perf:" sample over 'len' bytes at 'p' that the mTHP knob set
+ * to 'mode': 1 if it measures what its name says ("always": every chunk a
+ * 'folio_kb' KiB folio), else 0 after saying why the sample is dropped.
+ */
+static inline int perf_sample_backed(const char *p, size_t len, int folio_kb, const char *mode)
+{
+	size_t folios = len / ((size_t)folio_kb * 1024);
+	size_t folio_pages = (size_t)folio_kb * 1024 / page_size;
+	size_t small = strcmp(mode, "always") ? 0 : chunks_not_large(p, folios, folio_pages);
+	if (small)
+		ktap_print_msg("perf sample dropped: %zu of %zu chunks are no %d KiB folio", small, folios, folio_kb);
+	return !small;
+}
+
+/*
  * Map 'len' bytes at an address aligned to 'align' (shared anonymous =
  * shmem, or private anonymous), so large folios can back it.
  */

@@ -29,14 +29,11 @@ int bisect_first_bad(struct run_ctx *ctx, struct cell *c, const struct cell *bas
 	size_t lo = 0, hi = rev->nr; /* patch lo is good (0: the base), patch hi is bad */
 	while (hi - lo > 1) {
 		size_t mid = (lo + hi) / 2;
-		struct cell probe = { 0 };
-		strvec_init(&probe.missing_options);
-		strvec_init(&probe.notes);
-		probe.arch = strdup(c->arch);
-		probe.verdict = CELL_NOT_RUN;
+		struct cell probe;
 		struct buf name = BUF_INIT;
 		buf_addf(&name, "%s-bisect-%zu", c->revision, mid);
-		probe.revision = buf_detach(&name, NULL);
+		results_probe_init(&probe, c->arch, name.data);
+		buf_release(&name);
 		if (results_make_cell_dir(&probe, run_dir, err) < 0 ||
 		    runner_run_cell(ctx, &probe, &commits[mid - 1], &probe_opts, err) < 0) {
 			results_cell_release(&probe);

@@ -241,10 +241,34 @@ static const char *html_class(const struct test_result *r, int base)
 	}
 }
 
+/* The range of a figure's samples (both boots) over the cells of 'arch', padded a little. */
+static void samples_range(const struct ktap_metric *const *ms, const struct cell *cells, size_t n,
+			  const char *arch, double *lo, double *hi)
+{
+	int any = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!ms[i] || strcmp(cells[i].arch, arch))
+			continue;
+		for (size_t k = 0; k < ms[i]->nr_samples + ms[i]->nr_confirm; k++) {
+			double v = k < ms[i]->nr_samples ? ms[i]->samples[k] : ms[i]->confirm[k - ms[i]->nr_samples];
+			if (!any || v < *lo)
+				*lo = v;
+			if (!any || v > *hi)
+				*hi = v;
+			any = 1;
+		}
+	}
+	if (!any)
+		*lo = *hi = 0;
+	double pad = (*hi - *lo) * 0.05 + (*hi == *lo ? (*hi ? *hi * 0.1 : 1) : 0);
+	*lo -= pad;
+	*hi += pad;
+}
+
 /*
  * Each "# perf:" figure drawn: one SVG per figure, a row per cell with a
- * dot per sample and a bar at the median, on one scale, so noise and a
- * real shift look different at a glance.  Plain inline SVG: the page
+ * dot per sample (hollow: a second boot's) and a bar at the median, on one
+ * scale per arch, so noise and a real shift look different at a glance.  Plain inline SVG: the page
  * still opens from disk with nothing else.
  */
 static void html_perf_strips(struct buf *b, const struct cell *cells, size_t n)
@@ -264,15 +288,15 @@ static void html_perf_strips(struct buf *b, const struct cell *cells, size_t n)
 		return;
 	}
 	enum { LABEL = 110, PLOT = 300, VALUE = 90, ROW = 16 };
-	buf_adds(b, "<h2>Performance figures</h2>\n<p>Every sample per cell (dots) and the median (bar); "
-		    "a change is listed above only when the samples differ beyond noise.</p>\n");
+	buf_adds(b, "<h2>Performance figures</h2>\n<p>Every sample per cell (dots; hollow: from a second "
+		    "boot) and the median (bar), one scale per arch; a change is listed above only when "
+		    "the samples differ beyond noise.</p>\n");
 	for (size_t f = 0; f < figs.nr; f++) {
 		const char *tab = strchr(figs.v[f], '\t');
 		size_t tlen = (size_t)(tab - figs.v[f]);
 		const struct ktap_metric **ms = calloc(n ? n : 1, sizeof(*ms));
 		if (!ms)
 			abort();
-		double lo = 0, hi = 0;
 		int any = 0;
 		for (size_t i = 0; i < n; i++) {
 			ms[i] = NULL;
@@ -284,22 +308,12 @@ static void html_perf_strips(struct buf *b, const struct cell *cells, size_t n)
 					if (!strcmp(r->ktap.metrics[k].name, tab + 1))
 						ms[i] = &r->ktap.metrics[k];
 			}
-			for (size_t k = 0; ms[i] && k < ms[i]->nr_samples; k++) {
-				double v = ms[i]->samples[k];
-				if (!any || v < lo)
-					lo = v;
-				if (!any || v > hi)
-					hi = v;
-				any = 1;
-			}
+			any |= ms[i] && ms[i]->nr_samples;
 		}
 		if (!any) {
 			free(ms);
 			continue;
 		}
-		double pad = (hi - lo) * 0.05 + (hi == lo ? (hi ? hi * 0.1 : 1) : 0);
-		lo -= pad;
-		hi += pad;
 		buf_adds(b, "<figure class=\"perf\"><figcaption>");
 		struct buf caption = BUF_INIT;
 		buf_addf(&caption, "%.*s: %s", (int)tlen, figs.v[f], tab + 1);
@@ -308,7 +322,8 @@ static void html_perf_strips(struct buf *b, const struct cell *cells, size_t n)
 		buf_addf(b, "</figcaption>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%zu\" "
 			    "font-size=\"11\" font-family=\"sans-serif\">\n", LABEL + PLOT + VALUE, n * ROW + 4);
 		for (size_t i = 0; i < n; i++) {
-			double y = (double)i * ROW + ROW / 2.0 + 2;
+			double y = (double)i * ROW + ROW / 2.0 + 2, lo, hi;
+			samples_range(ms, cells, n, cells[i].arch, &lo, &hi);
 			buf_addf(b, "<text x=\"0\" y=\"%.1f\">", y + 4);
 			add_cell_name(b, &cells[i], '/');
 			buf_adds(b, "</text>");
@@ -320,6 +335,9 @@ static void html_perf_strips(struct buf *b, const struct cell *cells, size_t n)
 			for (size_t k = 0; k < ms[i]->nr_samples; k++)
 				buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"#3a6ea5\" fill-opacity=\"0.6\"/>",
 					 LABEL + (ms[i]->samples[k] - lo) / (hi - lo) * PLOT, y);
+			for (size_t k = 0; k < ms[i]->nr_confirm; k++) /* a second boot's: hollow */
+				buf_addf(b, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"none\" stroke=\"#3a6ea5\"/>",
+					 LABEL + (ms[i]->confirm[k] - lo) / (hi - lo) * PLOT, y);
 			double mx = LABEL + (ms[i]->value - lo) / (hi - lo) * PLOT;
 			buf_addf(b, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" stroke-width=\"2\"/>",
 				 mx, mx, y - 6, y + 6);

@@ -557,6 +557,16 @@ static void perf_changes(struct strvec *out, const struct cell *c, const struct 
 	perf_changes_found(out, c, ref, NULL);
 }
 
+void results_probe_init(struct cell *probe, const char *arch, const char *revision)
+{
+	memset(probe, 0, sizeof(*probe));
+	strvec_init(&probe->missing_options);
+	strvec_init(&probe->notes);
+	probe->arch = strdup(arch);
+	probe->revision = strdup(revision);
+	probe->verdict = CELL_NOT_RUN;
+}
+
 long results_perf_reference(const struct cell *cells, size_t n, size_t i)
 {
 	const struct cell *c = &cells[i];

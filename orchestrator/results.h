@@ -118,6 +118,12 @@ int results_test_failed(const struct test_result *t);
 int results_test_regressed(const struct test_result *r, const struct test_result *base);
 /* The test named 'name' in 'c', or NULL. */
 /*
+ * 'probe' becomes a cell of its own for probing 'arch' (a bisect step, a
+ * second boot): named 'revision' (copied), not run yet; release it with
+ * results_cell_release().
+ */
+void results_probe_init(struct cell *probe, const char *arch, const char *revision);
+/*
  * The cell whose perf figures cell i's are compared with: the previous
  * revision of its arch that has results, else the base; -1 for none.
  */

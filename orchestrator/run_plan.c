@@ -78,14 +78,11 @@ static int boot_again_for_perf(struct run_ctx *ctx, struct cell *c, const struct
 	git_oid commit;
 	if (!c->commit || git_oid_fromstr(&commit, c->commit))
 		return 0;
-	struct cell probe = { 0 };
-	strvec_init(&probe.missing_options);
-	strvec_init(&probe.notes);
-	probe.arch = strdup(c->arch);
-	probe.verdict = CELL_NOT_RUN;
+	struct cell probe;
 	struct buf name = BUF_INIT;
 	buf_addf(&name, "%s-perf-again", c->revision);
-	probe.revision = buf_detach(&name, NULL);
+	results_probe_init(&probe, c->arch, name.data);
+	buf_release(&name);
 	struct runner_cell_opts o = { .only_tests = tests };
 	int ret = -1;
 	if (results_make_cell_dir(&probe, run_dir, err) < 0 || runner_run_cell(ctx, &probe, &commit, &o, err) < 0)

@@ -292,7 +292,56 @@ TEST(splat_clean_boots_have_none)
 	}
 }
 
+/*
+ * Hostile consoles: 2,000 reports from 2,000 callers, then 50,000 lines of
+ * another caller (each report looks ahead a bounded way, not to the end);
+ * a report line 10,000 characters long.
+ */
+TEST(splat_hostile_consoles)
+{
+	struct buf log = BUF_INIT;
+	for (int i = 0; i < 2000; i++)
+		buf_addf(&log, "[    1.%06d][T%d] WARNING: CPU: 0 PID: %d at mm/x.c:1 f%d+0x1/0x2\n", i, i + 100, i, i);
+	for (int i = 0; i < 50000; i++)
+		buf_addf(&log, "[    2.%06d][    C1] other line %d\n", i, i);
+	struct splat_list l = SPLAT_LIST_INIT;
+	splat_scan(&l, log.data);
+	CHECK(l.nr == 2000);
+	if (l.nr == 2000)
+		CHECK_STR(l.v[1999].title, "WARNING in f1999");
+	splat_list_release(&l);
+	buf_reset(&log);
+	buf_adds(&log, "[    1.000000] BUG: KASAN: slab-out-of-bounds in ");
+	for (int i = 0; i < 10000; i++)
+		buf_addch(&log, 'a');
+	buf_adds(&log, "+0x1/0x2\n[    1.000001] Read of size 8\n");
+	splat_scan(&l, log.data);
+	CHECK(l.nr == 1); /* a function name too long to be one is no frame: "in corrupted" */
+	if (l.nr == 1)
+		CHECK_STR(l.v[0].title, "KASAN: slab-out-of-bounds Read in corrupted");
+	splat_list_release(&l);
+	buf_release(&log);
+}
+
+/* A test printing endless "# perf:" names or samples is capped, not quadratic. */
+TEST(ktap_perf_lines_are_capped)
+{
+	struct buf out = BUF_INIT;
+	for (int i = 0; i < 2000; i++)
+		buf_addf(&out, "# perf: name%d %d ms\n", i, i);
+	for (int i = 0; i < 5000; i++)
+		buf_addf(&out, "# perf: name0 %d ms\n", i);
+	struct ktap k = KTAP_INIT;
+	ktap_parse(&k, out.data);
+	CHECK(k.nr_metrics == KTAP_MAX_METRICS);
+	CHECK(k.nr_metrics && k.metrics[0].nr_samples == KTAP_MAX_SAMPLES);
+	ktap_release(&k);
+	buf_release(&out);
+}
+
 const struct unit_test splat_tests[] = {
+	{ "splat: hostile consoles stay bounded", splat_hostile_consoles },
+	{ "ktap: endless '# perf:' lines are capped", ktap_perf_lines_are_capped },
 	{ "splat: corpus titled as syzbot titles it", splat_corpus_titles_as_syzbot_does },
 	{ "splat: clean boots have no report", splat_clean_boots_have_none },
 	{ "splat: titles, counts and reports", splat_titles_counts_and_reports },

@@ -524,14 +524,13 @@ static void perf_changes_found(struct strvec *out, const struct cell *c, const s
 					continue;
 				int confirmed = !perf_compare(was->confirm, was->nr_confirm, m->confirm, m->nr_confirm,
 							      &again);
-				if (!confirmed) {
-					if (unconfirmed_tests && !strvec_contains(unconfirmed_tests, r->name))
+				if (!confirmed && unconfirmed_tests) {
+					if (!strvec_contains(unconfirmed_tests, r->name))
 						strvec_push(unconfirmed_tests, r->name);
-					if (unconfirmed_tests)
-						continue;
-				} else if (!again.significant || (again.change > 0) != (cmp.change > 0)) {
-					continue; /* the second boots do not show it: the first ones differed */
+					continue;
 				}
+				if (confirmed && (!again.significant || (again.change > 0) != (cmp.change > 0)))
+					continue; /* the second boots do not show it: the first ones differed */
 				if (!out)
 					continue;
 				int slower = cmp.change > 0;

@@ -65,7 +65,6 @@ static int make_cells(struct cell *cells, const struct plan *plan, const struct 
 	return 0;
 }
 
-/* Mark cells[from..] that never started as 'why' and write them. */
 /*
  * A second boot of cell 'c''s kernel running just 'tests': their "# perf:"
  * samples go to c's figures as the second boot's (ktap confirm samples).
@@ -153,6 +152,7 @@ static int confirm_perf_changes(struct run_ctx *ctx, struct cell *cells, size_t 
 	return 0;
 }
 
+/* Mark cells[from..] that never started as 'why' and write them. */
 static void cells_not_reached(struct cell *cells, size_t from, size_t n, enum cell_verdict v, const char *why)
 {
 	for (size_t i = from; i < n; i++) {

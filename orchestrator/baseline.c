@@ -118,6 +118,9 @@ int baseline_load(struct cell *out, const char *cache_dir, const char *key, stru
 	free(out->detail);
 	out->detail = cells[0].detail;
 	cells[0].detail = NULL;
+	free(out->accel);
+	out->accel = cells[0].accel;
+	cells[0].accel = NULL;
 	out->tests = cells[0].tests;
 	out->nr_tests = cells[0].nr_tests;
 	cells[0].tests = NULL;

@@ -156,3 +156,42 @@ int perf_compare(const double *base, size_t nb, const double *rev, size_t nr, st
 	out->significant = out->p < PERF_MAX_P && fabs(out->change) > need;
 	return 0;
 }
+
+static double own_noise(const double *m, size_t n)
+{
+	double lo = m[0], hi = m[0];
+	for (size_t i = 1; i < n; i++) {
+		lo = m[i] < lo ? m[i] : lo;
+		hi = m[i] > hi ? m[i] : hi;
+	}
+	return lo > 0 ? hi / lo - 1 : 0;
+}
+
+void perf_boots_compare(const double *ref, const double *rev, size_t nboots, double floor,
+			struct perf_boots *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!nboots)
+		return;
+	double noise = PERF_MIN_CHANGE > floor ? PERF_MIN_CHANGE : floor;
+	double own_ref = own_noise(ref, nboots), own_rev = own_noise(rev, nboots);
+	noise = own_ref > noise ? own_ref : noise;
+	noise = own_rev > noise ? own_rev : noise;
+	out->noise = noise;
+	double ref_lo = ref[0], ref_hi = ref[0], rev_lo = rev[0], rev_hi = rev[0];
+	for (size_t i = 1; i < nboots; i++) {
+		ref_lo = ref[i] < ref_lo ? ref[i] : ref_lo;
+		ref_hi = ref[i] > ref_hi ? ref[i] : ref_hi;
+		rev_lo = rev[i] < rev_lo ? rev[i] : rev_lo;
+		rev_hi = rev[i] > rev_hi ? rev[i] : rev_hi;
+	}
+	if (ref_lo <= 0 || rev_lo <= 0)
+		return;
+	if (rev_lo > ref_hi) { /* slower: from the slowest reference boot to the fastest revision boot */
+		out->least = rev_lo / ref_hi - 1;
+		out->differ = out->least > noise;
+	} else if (rev_hi < ref_lo) { /* faster by a factor, measured as the slower way round */
+		out->least = rev_hi / ref_lo - 1;
+		out->differ = ref_lo / rev_hi - 1 > noise ? -1 : 0;
+	}
+}

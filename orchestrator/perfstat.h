@@ -13,6 +13,17 @@
  *    a shift too small to matter, or inside the noise the baseline shows
  *    by itself, is not reported however consistent.
  *
+ * Those are the samples of one boot each.  One boot's samples share that
+ * boot's conditions, and under TCG boots differ far more than samples do:
+ * make bench's A/A runs (one kernel, booted 18 times) put the same
+ * figure's boot medians up to 1.8x apart in quiet boots and 3x apart in
+ * boots beside a build, while each boot's own samples stayed within 10%.
+ * So a change is also held against boots (perf_boots_compare()): every
+ * boot of one kernel must differ from every boot of the other by more
+ * than the noise of boots, the largest of PERF_MIN_CHANGE, the
+ * accelerator's floor (PERF_TCG_BOOT_NOISE; none under KVM) and how far
+ * each kernel's own two boots lie apart.
+ *
  * Pure functions, no allocation the caller sees.
  */
 #ifndef KPIPE_PERFSTAT_H
@@ -23,6 +34,8 @@
 #define PERF_MIN_SAMPLES 5
 #define PERF_MAX_P 0.01
 #define PERF_MIN_CHANGE 0.10
+/* under TCG a change must exceed +100% (2x; -50% faster) between boots */
+#define PERF_TCG_BOOT_NOISE 1.00
 
 struct perf_cmp {
 	double base_median, median;
@@ -44,6 +57,20 @@ double perf_median(const double *v, size_t n);
  * nothing can be said and *out says not significant).
  */
 int perf_compare(const double *base, size_t nb, const double *rev, size_t nr, struct perf_cmp *out);
+
+/*
+ * Boots against boots.  ref[0..nboots) and rev[0..nboots) are the medians
+ * of each boot of the reference kernel and of the revision (nboots 1 or 2;
+ * with one, the kernels' own boot-to-boot noise is not known and only the
+ * floor counts).  'floor' is the accelerator's (PERF_TCG_BOOT_NOISE or 0).
+ */
+struct perf_boots {
+	double noise; /* the change a boot pair must exceed (0.5 = 50%) */
+	double least; /* the smallest change from a reference boot to a revision boot, signed */
+	int differ;   /* +1 every revision boot slower beyond 'noise', -1 faster, 0 neither */
+};
+void perf_boots_compare(const double *ref, const double *rev, size_t nboots, double floor,
+			struct perf_boots *out);
 
 /* The two-sided Mann-Whitney U p-value of a against b (exported for the unit tests). */
 double perf_mann_whitney_p(const double *a, size_t na, const double *b, size_t nb);

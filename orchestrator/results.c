@@ -97,6 +97,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	json_str(b, "first_bad_patch", c->first_bad);
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "patchset_hash", c->patchset);
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "accel", c->accel);
 	buf_addf(b, ",\n%s  \"regressions\": %d", indent, c->regressions);
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "verdict", results_cell_verdict_name(c->verdict));
@@ -221,7 +223,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	for (const char *q = title; q && *q; q++)
 		buf_addch(&tsv, (*q == '\n' || *q == '\t') ? ' ' : *q);
 	buf_addch(&tsv, '\n');
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT (perf2: a second boot)\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET ACCEL | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT (perf2: a second boot)\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -239,6 +241,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 		tsv_field(&tsv, secs.data);
 		buf_release(&secs);
 		tsv_field(&tsv, c->patchset ? c->patchset : "-");
+		tsv_field(&tsv, c->accel ? c->accel : "-");
 		buf_addch(&tsv, '\n');
 		for (size_t t = 0; t < c->nr_tests; t++) {
 			char secs[32];
@@ -402,6 +405,7 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 					}
 				}
 				c->patchset = nf >= 9 && strcmp(f[8], "-") ? strdup(f[8]) : NULL;
+				c->accel = nf >= 10 && strcmp(f[9], "-") ? strdup(f[9]) : NULL;
 			} else if (!strcmp(f[0], "test") && nf >= 7 && c) {
 				c->tests = realloc(c->tests, (c->nr_tests + 1) * sizeof(*c->tests));
 				struct test_result *t = &c->tests[c->nr_tests++];
@@ -500,17 +504,31 @@ int results_test_failed(const struct test_result *t)
 }
 
 /*
- * Measurements whose samples differ from 'ref''s beyond noise (perfstat.h:
- * Mann-Whitney p < 0.01 and a median shift larger than 10% and than the
- * reference's spread).  One boot's samples share that boot's conditions,
- * so a shift between two boots may be the boots': when both sides hold a
- * second boot's samples (results_perf_to_confirm()), the change must show
- * there too, the same way.  Lines go onto 'out'; with 'unconfirmed_tests',
+ * The floor a change between c and ref must pass (perfstat.h): none when
+ * both guests ran under KVM, PERF_TCG_BOOT_NOISE otherwise (TCG, or a
+ * cell that does not say, as older cached baselines do not).
+ */
+static double perf_boot_floor(const struct cell *c, const struct cell *ref)
+{
+	int kvm = c->accel && ref->accel && !strcmp(c->accel, "kvm") && !strcmp(ref->accel, "kvm");
+	return kvm ? 0 : PERF_TCG_BOOT_NOISE;
+}
+
+/*
+ * Measurements whose samples differ from 'ref''s beyond noise.  First the
+ * samples of one boot each (perfstat.h: Mann-Whitney p < 0.01 and a median
+ * shift larger than 10% and than the reference's spread) and, since boots
+ * differ more than samples, a shift beyond the accelerator's floor.  Such a
+ * change needs second boots of both kernels (results_perf_to_confirm()):
+ * their samples must show it the same way, and every boot of one kernel
+ * must lie beyond every boot of the other by more than the noise of boots
+ * (perf_boots_compare()).  Lines go onto 'out'; with 'unconfirmed_tests',
  * the tests of changes without second boots go there instead.
  */
 static void perf_changes_found(struct strvec *out, const struct cell *c, const struct cell *ref,
 			       struct strvec *unconfirmed_tests)
 {
+	double floor = perf_boot_floor(c, ref);
 	for (size_t t = 0; t < c->nr_tests; t++) {
 		const struct test_result *r = &c->tests[t], *p = results_find_test(ref, r->name);
 		for (size_t k = 0; p && k < r->ktap.nr_metrics; k++) {
@@ -518,10 +536,15 @@ static void perf_changes_found(struct strvec *out, const struct cell *c, const s
 			for (size_t j = 0; j < p->ktap.nr_metrics; j++) {
 				const struct ktap_metric *was = &p->ktap.metrics[j];
 				struct perf_cmp cmp, again;
+				struct perf_boots boots;
 				if (strcmp(was->name, m->name) ||
 				    perf_compare(was->samples, was->nr_samples, m->samples, m->nr_samples, &cmp) ||
 				    !cmp.significant)
 					continue;
+				double first_ref = cmp.base_median, first_rev = cmp.median;
+				perf_boots_compare(&first_ref, &first_rev, 1, floor, &boots);
+				if (!boots.differ)
+					continue; /* within what boots alone do: not worth booting again */
 				int confirmed = !perf_compare(was->confirm, was->nr_confirm, m->confirm, m->nr_confirm,
 							      &again);
 				if (!confirmed && unconfirmed_tests) {
@@ -529,8 +552,15 @@ static void perf_changes_found(struct strvec *out, const struct cell *c, const s
 						strvec_push(unconfirmed_tests, r->name);
 					continue;
 				}
-				if (confirmed && (!again.significant || (again.change > 0) != (cmp.change > 0)))
-					continue; /* the second boots do not show it: the first ones differed */
+				if (confirmed) {
+					if (!again.significant || (again.change > 0) != (cmp.change > 0))
+						continue; /* the second boots do not show it: the first ones differed */
+					double ref_boots[2] = { cmp.base_median, again.base_median };
+					double rev_boots[2] = { cmp.median, again.median };
+					perf_boots_compare(ref_boots, rev_boots, 2, floor, &boots);
+					if (boots.differ != (cmp.change > 0 ? 1 : -1))
+						continue; /* the kernels' boots overlap, or lie apart by no more than boots do */
+				}
 				if (!out)
 					continue;
 				int slower = cmp.change > 0;
@@ -540,8 +570,10 @@ static void perf_changes_found(struct strvec *out, const struct cell *c, const s
 					 cmp.change * 100, ref->revision, slower ? cmp.slower : cmp.faster, cmp.n,
 					 slower ? "slower" : "faster", cmp.p);
 				if (confirmed)
-					buf_addf(&line, "; again in second boots: %+.0f%%, p=%.3f)", again.change * 100,
-						 again.p);
+					buf_addf(&line, "; again in second boots: %+.0f%%, p=%.3f; every boot %.2gx %s, "
+							"boots alone up to %.2gx)", again.change * 100, again.p,
+						 slower ? 1 + boots.least : 1 / (1 + boots.least),
+						 slower ? "slower" : "faster", 1 + boots.noise);
 				else
 					buf_adds(&line, "; one boot each)");
 				strvec_push(out, line.data);
@@ -810,6 +842,7 @@ void results_cell_release(struct cell *c)
 	free(c->branch);
 	free(c->baseline);
 	free(c->patchset);
+	free(c->accel);
 	free(c->first_bad);
 	free(c->detail);
 	for (size_t i = 0; i < c->nr_tests; i++) {

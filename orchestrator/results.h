@@ -68,6 +68,7 @@ struct cell {
 	char *branch;
 	char *baseline;   /* the revision name of this cell's baseline ("base"), or NULL */
 	char *patchset;   /* KCIDB patchset hash of the revision's patches, or NULL */
+	char *accel;      /* "kvm" or "tcg": how its guest ran (owned), NULL if it never booted */
 	enum cell_verdict verdict;
 	char *detail;     /* one line: why it failed (owned, may be NULL) */
 	struct test_result *tests;

@@ -88,6 +88,8 @@ int stage_boot(struct cell_run *r, struct kperror *err)
 		goto out;
 	}
 	snprintf(ready, sizeof(ready), "ssh on 127.0.0.1:%d (%s)", vm_ssh_port(r->vm), vm_accel(r->vm));
+	free(c->accel);
+	c->accel = strdup(vm_accel(r->vm));
 	outcome = ready;
 	ret = 0;
 out:

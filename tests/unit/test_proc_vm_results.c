@@ -564,6 +564,8 @@ TEST(perf_changes_only_beyond_noise)
 	fill_cell(&c[2], "v2", "t", TEST_PASS, NULL);
 	c[1].baseline = strdup("base");
 	c[2].baseline = strdup("base");
+	for (int i = 0; i < 3; i++)
+		c[i].accel = strdup("kvm"); /* boots as steady as samples: no floor */
 	static const double base[] = { 390, 400, 410, 395, 405 };
 	static const double v1[] = { 290, 300, 310, 295, 305 };   /* -25%, every sample faster */
 	static const double v2[] = { 250, 340, 360, 280, 330 };   /* vs v1: +10%, overlapping: noise */
@@ -595,7 +597,8 @@ TEST(perf_changes_only_beyond_noise)
 	results_changes(&out, c, 3);
 	CHECK(out.nr == 1);
 	if (out.nr == 1)
-		CHECK_STR(out.v[0], "v1 x86_64: perf: t pageout: 400 -> 300 ms (-25% vs base, 5/5 samples faster, p=0.008; again in second boots: -25%, p=0.008)");
+		CHECK_STR(out.v[0], "v1 x86_64: perf: t pageout: 400 -> 300 ms (-25% vs base, 5/5 samples faster, p=0.008; "
+				    "again in second boots: -25%, p=0.008; every boot 1.3x faster, boots alone up to 1.1x)");
 	strvec_clear(&out);
 
 	/* kept in summary.tsv, every sample, and read back */
@@ -618,6 +621,37 @@ TEST(perf_changes_only_beyond_noise)
 		m1->confirm[i] = base2[i] + 1;
 	results_changes(&out, c, 3);
 	CHECK(out.nr == 0);
+	strvec_clear(&out);
+
+	/* under TCG (or an accelerator not known) boots differ up to 2x: -25% is not worth a second boot */
+	free(c[1].accel);
+	c[1].accel = strdup("tcg");
+	results_perf_to_confirm(&out, c, 3, 1);
+	CHECK(out.nr == 0);
+	for (size_t i = 0; i < m1->nr_confirm; i++)
+		m1->confirm[i] = v1_again[i];
+	results_changes(&out, c, 3);
+	CHECK(out.nr == 0);
+	strvec_clear(&out);
+	/* 3x slower in both boots: listed; the floor is said */
+	for (size_t i = 0; i < m1->nr_samples; i++)
+		m1->samples[i] = base[i] * 3;
+	for (size_t i = 0; i < m1->nr_confirm; i++)
+		m1->confirm[i] = base2[i] * 3;
+	results_changes(&out, c, 3); /* and v2, at a third of that, is 3.6x faster than v1, one boot each */
+	CHECK(out.nr == 2);
+	if (out.nr == 2)
+		CHECK_STR(out.v[0], "v1 x86_64: perf: t pageout: 400 -> 1.2e+03 ms (+200% vs base, 5/5 samples slower, p=0.008; "
+				    "again in second boots: +200%, p=0.008; every boot 3x slower, boots alone up to 2x)");
+	strvec_clear(&out);
+	/* ... unless the base's own two boots lie further apart than that */
+	struct ktap_metric *m0 = &c[0].tests[0].ktap.metrics[0];
+	for (size_t i = 0; i < m0->nr_confirm; i++)
+		m0->confirm[i] = base2[i] * 2.5;
+	results_changes(&out, c, 3);
+	CHECK(out.nr == 1);
+	if (out.nr == 1)
+		CHECK_STR(out.v[0], "v2 x86_64: perf: t pageout: 1.2e+03 -> 330 ms (-72% vs v1, 5/5 samples faster, p=0.008; one boot each)");
 	strvec_clear(&out);
 	for (int i = 0; i < 3; i++)
 		results_cell_release(&c[i]);
@@ -650,6 +684,25 @@ TEST(perf_statistics)
 	CHECK(perf_compare(noisy, 5, up40, 5, &cmp) == 0 && cmp.significant);
 	CHECK(perf_compare(noisy, 5, up60, 5, &cmp) == 0 && !cmp.significant);
 	CHECK(perf_compare(base, 4, slow, 5, &cmp) == -1 && !cmp.significant); /* too few samples */
+
+	/* boots against boots */
+	struct perf_boots b;
+	static const double ref[] = { 100, 120 }, twice[] = { 260, 300 }, near[] = { 200, 130 };
+	perf_boots_compare(ref, twice, 2, PERF_TCG_BOOT_NOISE, &b);
+	CHECK(b.differ == 1 && b.noise == 1.0 && b.least > 1.16 && b.least < 1.17); /* 260 / 120 */
+	perf_boots_compare(ref, twice, 2, 0, &b);
+	CHECK(b.differ == 1 && b.noise > 0.19 && b.noise < 0.21); /* the reference's own boots: 20% apart */
+	perf_boots_compare(ref, near, 2, 0, &b);
+	CHECK(b.differ == 0 && b.noise > 0.53); /* 130 vs 200: its own boots are 54% apart */
+	perf_boots_compare(twice, ref, 2, PERF_TCG_BOOT_NOISE, &b);
+	CHECK(b.differ == -1 && b.least < -0.53 && b.least > -0.54); /* 120 / 260: 2.17x faster */
+	static const double overlap[] = { 110, 300 };
+	perf_boots_compare(ref, overlap, 2, 0, &b);
+	CHECK(b.differ == 0 && b.least == 0);
+	perf_boots_compare(ref, twice, 1, PERF_TCG_BOOT_NOISE, &b); /* one boot: only the floor */
+	CHECK(b.differ == 1 && b.noise == 1.0);
+	perf_boots_compare(ref, ref, 0, 0, &b);
+	CHECK(b.differ == 0);
 }
 
 /* Test 't' of cell 'c' failing exactly the KTAP cases named in 'names' (NULL-terminated). */

@@ -200,3 +200,244 @@ out:
 	buf_release(&path);
 	return ret;
 }
+
+/* "name() {" at the start of a line: a function definition. */
+static int defines_function(const char *l, size_t n, const char *name)
+{
+	size_t k = 0;
+	while (k < n && (l[k] == '_' || (l[k] >= 'A' && l[k] <= 'Z') || (l[k] >= 'a' && l[k] <= 'z') ||
+			 (k && l[k] >= '0' && l[k] <= '9')))
+		k++;
+	if (!k || (name && (k != strlen(name) || strncmp(l, name, k))))
+		return 0;
+	while (k < n && l[k] == ' ')
+		k++;
+	if (k + 1 >= n || l[k] != '(' || l[k + 1] != ')')
+		return 0;
+	return memchr(l + k, '{', n - k) != NULL;
+}
+
+struct shell_var {
+	char *name, *value;
+};
+
+static const char *var_value(const struct shell_var *vars, size_t nr, const char *name, size_t len)
+{
+	for (size_t i = nr; i-- > 0;)
+		if (strlen(vars[i].name) == len && !strncmp(vars[i].name, name, len))
+			return vars[i].value;
+	return NULL;
+}
+
+static int is_name_char(char c)
+{
+	return c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* "var=word" at top level, the word plain (no expansion, quoting or spaces): remembered. */
+static void note_assignment(struct shell_var **vars, size_t *nr, const char *l, size_t n)
+{
+	size_t k = 0;
+	while (k < n && is_name_char(l[k]))
+		k++;
+	if (!k || k >= n || l[k] != '=' || (l[0] >= '0' && l[0] <= '9'))
+		return;
+	size_t v = k + 1, e = v;
+	while (e < n && !strchr(" \t$`\"'();|&<>\\", l[e]))
+		e++;
+	while (e < n && (l[e] == ' ' || l[e] == '\t'))
+		e++;
+	if (e != n || v == n)
+		return;
+	size_t end = n;
+	while (end > v && (l[end - 1] == ' ' || l[end - 1] == '\t'))
+		end--;
+	*vars = realloc(*vars, (*nr + 1) * sizeof(**vars));
+	(*vars)[*nr].name = strndup(l, k);
+	(*vars)[*nr].value = strndup(l + v, end - v);
+	(*nr)++;
+}
+
+/* One word of a run_test line: quotes dropped, $var and ${var} resolved or kept by name. */
+static void expand_word(struct buf *out, const char *w, size_t n, const struct shell_var *vars, size_t nvars)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (w[i] == '"' || w[i] == '\'')
+			continue;
+		if (w[i] != '$') {
+			buf_addch(out, w[i]);
+			continue;
+		}
+		size_t s = i + 1, braced = s < n && w[s] == '{';
+		s += braced;
+		size_t e = s;
+		while (e < n && is_name_char(w[e]))
+			e++;
+		const char *val = e > s ? var_value(vars, nvars, w + s, e - s) : NULL;
+		if (val)
+			buf_adds(out, val);
+		else
+			buf_add(out, w + s, e - s);
+		i = e - 1 + (braced && e < n && w[e] == '}');
+	}
+}
+
+static void add_run(struct selftest_runs *out, const char *category, size_t clen, const char *args, size_t n,
+		    unsigned line, const struct shell_var *vars, size_t nvars)
+{
+	struct strvec words = STRVEC_INIT;
+	for (size_t i = 0; i < n;) {
+		while (i < n && (args[i] == ' ' || args[i] == '\t' || args[i] == '\\'))
+			i++;
+		size_t s = i;
+		char quote = 0;
+		for (; i < n && (quote || (args[i] != ' ' && args[i] != '\t')); i++)
+			if (args[i] == '"' || args[i] == '\'')
+				quote = quote == args[i] ? 0 : quote ? quote : args[i];
+		if (i > s) {
+			struct buf w = BUF_INIT;
+			expand_word(&w, args + s, i - s, vars, nvars);
+			if (w.len)
+				strvec_push(&words, w.data);
+			buf_release(&w);
+		}
+	}
+	size_t first = 0;
+	if (first < words.nr && !strcmp(words.v[first], "sudo")) {
+		first++;
+		if (first + 1 < words.nr && !strcmp(words.v[first], "-u"))
+			first += 2;
+	}
+	if (first < words.nr && !strcmp(words.v[first], "bash"))
+		first++;
+	if (first >= words.nr) {
+		strvec_clear(&words);
+		return;
+	}
+	const char *prog = strrchr(words.v[first], '/') ? strrchr(words.v[first], '/') + 1 : words.v[first];
+	struct buf name = BUF_INIT;
+	buf_adds(&name, prog);
+	for (size_t i = first + 1; i < words.nr; i++)
+		buf_addf(&name, "_%s", words.v[i]);
+	for (size_t i = 0; i < name.len; i++) {
+		char c = name.data[i];
+		if (!is_name_char(c) && c != '.' && c != '+' && c != '-')
+			name.data[i] = '_';
+	}
+	/* the same name twice (a test run under two conditions): the second is NAME#2 */
+	unsigned seen = 1;
+	for (size_t i = 0; i < out->nr; i++) {
+		const char *o = out->v[i].name;
+		if (!strncmp(o, name.data, name.len) && (!o[name.len] || o[name.len] == '#'))
+			seen++;
+	}
+	if (seen > 1)
+		buf_addf(&name, "#%u", seen);
+	out->v = realloc(out->v, (out->nr + 1) * sizeof(*out->v));
+	struct selftest_run *r = &out->v[out->nr++];
+	r->name = buf_detach(&name, NULL);
+	r->program = strdup(prog);
+	r->category = strndup(category, clen);
+	r->line = line;
+	strvec_clear(&words);
+}
+
+void selftests_parse_runner(struct selftest_runs *out, const char *script)
+{
+	struct shell_var *vars = NULL;
+	size_t nvars = 0;
+	int in_function = 0;
+	unsigned line = 0;
+	memset(out, 0, sizeof(*out));
+	for (const char *l = script; l && *l;) {
+		size_t n = strcspn(l, "\n");
+		line++;
+		if (defines_function(l, n, NULL)) {
+			if (defines_function(l, n, "run_test"))
+				out->hookable = 1;
+			in_function = !memchr(l, '}', n);
+		} else if (in_function) {
+			in_function = !(n && l[0] == '}');
+		} else {
+			size_t t = strspn(l, " \t");
+			const char *s = l + t;
+			size_t m = n - t;
+			if (m > 9 && !strncmp(s, "CATEGORY=", 9)) {
+				size_t c = 9, quoted = s[c] == '"';
+				c += quoted;
+				size_t ce = c;
+				while (ce < m && (quoted ? s[ce] != '"' : s[ce] != ' ' && s[ce] != '\t'))
+					ce++;
+				size_t r = ce + quoted;
+				r += strspn(s + r, " \t");
+				if (r + 8 <= m && !strncmp(s + r, "run_test", 8) && (r + 8 == m || s[r + 8] == ' '))
+					add_run(out, s + c, ce - c, s + r + 8, m - r - 8, line, vars, nvars);
+			} else {
+				note_assignment(&vars, &nvars, s, m);
+			}
+		}
+		l += n + (l[n] == '\n');
+	}
+	for (size_t i = 0; i < nvars; i++) {
+		free(vars[i].name);
+		free(vars[i].value);
+	}
+	free(vars);
+}
+
+void selftest_runs_release(struct selftest_runs *runs)
+{
+	for (size_t i = 0; i < runs->nr; i++) {
+		free(runs->v[i].name);
+		free(runs->v[i].program);
+		free(runs->v[i].category);
+	}
+	free(runs->v);
+	memset(runs, 0, sizeof(*runs));
+}
+
+/* 1 if run 'r' starts program 'p': itself, or the script p.sh */
+static int run_starts(const struct selftest_run *r, const char *p)
+{
+	size_t n = strlen(p);
+	return !strcmp(r->program, p) || (!strncmp(r->program, p, n) && !strcmp(r->program + n, ".sh"));
+}
+
+void selftests_runs_for(const struct selftest_run **out, size_t *nr, struct strvec *bare,
+			const struct selftest_runs *runs, const struct strvec *picked, int all)
+{
+	*nr = 0;
+	for (size_t i = 0; i < runs->nr; i++) {
+		int want = all;
+		for (size_t k = 0; !want && k < picked->nr; k++)
+			want = run_starts(&runs->v[i], picked->v[k]);
+		if (want)
+			out[(*nr)++] = &runs->v[i];
+	}
+	for (size_t k = 0; !all && k < picked->nr; k++) {
+		int any = 0;
+		for (size_t i = 0; !any && i < runs->nr; i++)
+			any = run_starts(&runs->v[i], picked->v[k]);
+		if (!any)
+			strvec_push(bare, picked->v[k]);
+	}
+}
+
+char *selftests_runner_script(const char *script)
+{
+	static const char hook[] =
+		" [ -z \"${KPIPE_RUN_LINE:-}\" ] || [ \"${BASH_LINENO[0]}\" = \"$KPIPE_RUN_LINE\" ] || return 0;";
+	for (const char *l = script; l && *l;) {
+		size_t n = strcspn(l, "\n");
+		if (defines_function(l, n, "run_test")) {
+			const char *brace = memchr(l, '{', n);
+			struct buf out = BUF_INIT;
+			buf_add(&out, script, (size_t)(brace + 1 - script));
+			buf_adds(&out, hook);
+			buf_adds(&out, brace + 1);
+			return buf_detach(&out, NULL);
+		}
+		l += n + (l[n] == '\n');
+	}
+	return NULL;
+}

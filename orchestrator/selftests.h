@@ -61,6 +61,57 @@ int selftests_programs(struct strvec *out, const struct selftests_build_opts *o,
 int selftests_build(struct strvec *built, struct strvec *unbuilt, const struct selftests_build_opts *o,
 		    const struct strvec *names, struct kperror *err);
 
+/* The tree's own runner of the mm selftests, in SELFTESTS_MM_DIR. */
+#define SELFTESTS_RUNNER "run_vmtests.sh"
+
+/*
+ * One test the tree's run_vmtests.sh runs: a line
+ * 'CATEGORY="thp" run_test ./khugepaged -s 2' at top level (not in a
+ * function such as run_gup_matrix, which only -a calls).
+ */
+struct selftest_run {
+	char *name;     /* results name without SELFTESTS_NAME_PREFIX: "khugepaged_-s_2", "cow" */
+	char *program;  /* the built program it starts ("khugepaged"), or the script ("test_hmm.sh") */
+	char *category; /* what run_vmtests.sh -t selects it by */
+	unsigned line;  /* its line in run_vmtests.sh */
+};
+
+struct selftest_runs {
+	struct selftest_run *v;
+	size_t nr;
+	int hookable; /* the script defines run_test() on a line selftests_runner_script() can hook */
+};
+
+/*
+ * Read run_vmtests.sh's text into 'out' (pure; cost linear in the text).
+ * A run's name is its program with its arguments, '_' between them and
+ * for any other character than [A-Za-z0-9.+-], variables set once at top
+ * level to a plain word resolved (uffd_stress_bin=./uffd-stress), others
+ * kept by name ("$half_ufd_size_MB" -> half_ufd_size_MB); 'sudo -u USER'
+ * and 'bash' in front are not part of it.  A name met twice gets "#2".
+ */
+void selftests_parse_runner(struct selftest_runs *out, const char *script);
+void selftest_runs_release(struct selftest_runs *runs);
+
+/*
+ * The runs of 'runs' for the picked programs, onto 'out' (pointers into
+ * 'runs'): with 'all', every run; else those whose program (or script
+ * PROGRAM.sh) is in 'picked'.  The picked programs no run starts go onto
+ * 'bare' (when not 'all': a new program the script does not know yet is
+ * run on its own, without arguments).
+ */
+void selftests_runs_for(const struct selftest_run **out, size_t *nr, struct strvec *bare,
+			const struct selftest_runs *runs, const struct strvec *picked, int all);
+
+/*
+ * run_vmtests.sh with one change on the line that defines run_test():
+ * with KPIPE_RUN_LINE set, run_test runs only the call on that line, so
+ * each test is started with the script's own set-up around it (huge
+ * pages, sysctls, mounts) and nothing else.  Line numbers are kept.
+ * NULL when the script has no such line.  Caller frees.
+ */
+char *selftests_runner_script(const char *script);
+
 /*
  * The reason program 'name' did not build, from make's output 'log':
  * its first "NAME.c:LINE:COL: error: ..." (or a linker error naming it),

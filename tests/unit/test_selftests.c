@@ -1,5 +1,6 @@
 #include "buf.h"
 #include <stdlib.h>
+#include <string.h>
 #include "selftests.h"
 #include "tests.h"
 
@@ -108,10 +109,86 @@ TEST(selftests_build_error_names_the_first_error)
 	buf_release(&log);
 }
 
+static const struct selftest_run *run_named(const struct selftest_runs *runs, const char *name)
+{
+	for (size_t i = 0; i < runs->nr; i++)
+		if (!strcmp(runs->v[i].name, name))
+			return &runs->v[i];
+	return NULL;
+}
+
+TEST(selftests_runs_read_from_run_vmtests)
+{
+	/* 6.12's own tools/testing/selftests/mm/run_vmtests.sh */
+	struct buf script = BUF_INIT;
+	struct selftest_runs runs;
+	CHECK(buf_read_file(&script, "tests/fixtures/selftests/run_vmtests-6.12.sh") == 0);
+	selftests_parse_runner(&runs, script.data);
+	CHECK(runs.hookable);
+	CHECK(runs.nr == 60); /* the top-level run_test calls; run_gup_matrix's (only with -a) are not */
+	const struct selftest_run *r = run_named(&runs, "uffd-stress_anon_20_16");
+	CHECK(r && !strcmp(r->program, "uffd-stress") && !strcmp(r->category, "userfaultfd") && r->line == 300);
+	r = run_named(&runs, "uffd-stress_hugetlb_half_ufd_size_MB_32"); /* computed: kept by name */
+	CHECK(r != NULL);
+	r = run_named(&runs, "transhuge-stress_-d_20");
+	CHECK(r && !strcmp(r->category, "thp") && r->line == 431);
+	r = run_named(&runs, "on-fault-limit"); /* 'sudo -u nobody' in front */
+	CHECK(r && !strcmp(r->program, "on-fault-limit") && !strcmp(r->category, "mlock"));
+	r = run_named(&runs, "va_high_addr_switch.sh"); /* 'bash ./va_high_addr_switch.sh' */
+	CHECK(r && !strcmp(r->program, "va_high_addr_switch.sh") && !strcmp(r->category, "hugevm"));
+	CHECK(run_named(&runs, "khugepaged") && run_named(&runs, "khugepaged_-s_2"));
+	CHECK(run_named(&runs, "gup_test_-ct_-F_0x1_0_19_0x1000") && !run_named(&runs, "gup_test_-U_-w_-n_1"));
+	CHECK(run_named(&runs, "split_huge_page_test_SPLIT_HUGE_PAGE_TEST_XFS_PATH"));
+
+	/* which runs a pick means */
+	const struct selftest_run *want[64];
+	size_t n = 0;
+	struct strvec picked = STRVEC_INIT, bare = STRVEC_INIT;
+	strvec_pushl(&picked, "khugepaged", "va_high_addr_switch", "pte_batch_smoke", NULL);
+	selftests_runs_for(want, &n, &bare, &runs, &picked, 0);
+	CHECK(n == 3 && !strcmp(want[0]->name, "va_high_addr_switch.sh") && !strcmp(want[1]->name, "khugepaged") &&
+	      !strcmp(want[2]->name, "khugepaged_-s_2"));
+	CHECK(bare.nr == 1 && !strcmp(bare.v[0], "pte_batch_smoke")); /* new: the script does not know it */
+	strvec_clear(&bare);
+	selftests_runs_for(want, &n, &bare, &runs, &picked, 1);
+	CHECK(n == runs.nr && bare.nr == 0);
+
+	/* the hooked script: the same lines, run_test() runs one call */
+	char *hooked = selftests_runner_script(script.data);
+	CHECK(hooked && strstr(hooked, "run_test() { [ -z \"${KPIPE_RUN_LINE:-}\" ] ||"));
+	size_t lines = 0, hooked_lines = 0;
+	for (const char *p = script.data; *p; p++)
+		lines += *p == '\n';
+	for (const char *p = hooked; p && *p; p++)
+		hooked_lines += *p == '\n';
+	CHECK(lines == hooked_lines);
+	free(hooked);
+	CHECK(selftests_runner_script("#!/bin/bash\n./cow\n") == NULL);
+
+	/* a script of a series': names made safe, the same name twice told apart, functions left out */
+	struct selftest_runs mine;
+	selftests_parse_runner(&mine, "bin=./pte_batch_smoke\n"
+				      "helper() {\n\tCATEGORY=\"x\" run_test ./in_function\n}\n"
+				      "CATEGORY=\"pte\" run_test ${bin} -n 'a b;c'\n"
+				      "if true; then\n  CATEGORY=pte run_test ./pte_batch_smoke -n 'a b;c'\nfi\n"
+				      "CATEGORY=\"pte\" run_tests ./not_a_run\n");
+	CHECK(!mine.hookable && mine.nr == 2);
+	if (mine.nr == 2) {
+		CHECK_STR(mine.v[0].name, "pte_batch_smoke_-n_a_b_c");
+		CHECK_STR(mine.v[1].name, "pte_batch_smoke_-n_a_b_c#2");
+		CHECK(mine.v[0].line == 5 && mine.v[1].line == 7);
+	}
+	selftest_runs_release(&mine);
+	strvec_clear(&picked);
+	selftest_runs_release(&runs);
+	buf_release(&script);
+}
+
 const struct unit_test selftests_tests[] = {
 	{ "selftests: touched picks the programs whose source changed",
 	  selftests_touched_picks_programs_whose_source_changed },
 	{ "selftests: all, none and names", selftests_all_none_and_names },
 	{ "selftests: a build failure names the first error", selftests_build_error_names_the_first_error },
+	{ "selftests: the runs of the tree's run_vmtests.sh, their names and the hook", selftests_runs_read_from_run_vmtests },
 	{ NULL, NULL },
 };

@@ -70,7 +70,13 @@ static void make_args(struct proc *mk, const struct selftests_build_opts *o, str
 	strvec_pushf(&mk->argv, "OUTPUT=%s", o->outdir);
 	if (o->khdr)
 		strvec_pushf(&mk->argv, "KHDR_INCLUDES=-isystem %s", o->khdr);
-	strvec_push(&mk->argv, "LDFLAGS=-static");
+	if (o->libs) {
+		strvec_pushf(&mk->argv, "EXTRA_CFLAGS=-DKSFT_SKIP=4 -idirafter %s/usr/include", o->libs);
+		strvec_pushf(&mk->argv, "LDFLAGS=-static -L%s/usr/lib/%s", o->libs, o->arch->triplet);
+	} else {
+		strvec_push(&mk->argv, "EXTRA_CFLAGS=-DKSFT_SKIP=4");
+		strvec_push(&mk->argv, "LDFLAGS=-static");
+	}
 }
 
 int selftests_programs(struct strvec *out, const struct selftests_build_opts *o, struct kperror *err)

@@ -36,6 +36,13 @@ struct selftests_build_opts {
 	const char *srcdir;   /* the kernel tree's root */
 	const struct arch *arch;
 	const char *khdr;     /* the tree's exported uAPI headers (make headers), or NULL */
+	/*
+	 * A directory holding the static libraries some programs link (libnuma
+	 * for migration and ksm_tests, libcap for memfd_secret and
+	 * mlock-random-test) for o->arch: DIR/usr/include and
+	 * DIR/usr/lib/TRIPLET, as Debian's -dev packages unpack.  NULL: none.
+	 */
+	const char *libs;
 	const char *outdir;   /* programs go here (created) */
 	const char *log_path; /* make's output is appended here */
 	int jobs;
@@ -51,7 +58,9 @@ int selftests_programs(struct strvec *out, const struct selftests_build_opts *o,
 
 /*
  * Build 'names' statically (LDFLAGS=-static, CROSS_COMPILE for a foreign
- * arch, against o->khdr) into o->outdir.  Pushes the paths of the built
+ * arch, against o->khdr and o->libs) into o->outdir.  KSFT_SKIP is
+ * defined as kselftest.h defines it: 6.12's khugepaged.c uses it without
+ * including kselftest.h (later trees include it through vm_util.h).  Pushes the paths of the built
  * programs onto 'built' and, for each that did not build,
  * "selftest-mm-NAME\tdoes not build statically for ARCH: ERROR" onto
  * 'unbuilt' (the first compiler error, e.g. a header of a library that

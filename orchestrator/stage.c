@@ -34,6 +34,8 @@ void cell_run_release(struct cell_run *r)
 	r->write_path = NULL;
 	strvec_clear(&r->tests);
 	strvec_clear(&r->unbuilt);
+	free(r->selftests_dir);
+	r->selftests_dir = NULL;
 	sandbox_release(&r->sandbox);
 	free(r->builddir);
 	free(r->ccache_dir);

@@ -83,6 +83,7 @@ struct cell_run {
 	struct vm *vm;
 	ssh_key key;
 	struct strvec tests;    /* staged test binaries, in order */
+	char *selftests_dir;    /* with mm selftests run by the tree's run_vmtests.sh: what goes to the guest's /kpipe/mm */
 	struct strvec unbuilt;  /* "NAME\tREASON": tests that could not be built, reported as skipped */
 	int guest_died;         /* set by stage_verdict() */
 	int settled;            /* stage_verdict() has run */

@@ -3,6 +3,8 @@
 #include "guest.h"
 #include "util.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +129,50 @@ static int guest_gone(struct cell_run *r, const struct test_result *t, struct kp
 	return 1;
 }
 
+/* What the mm selftests' runs need (r->selftests_dir) into the guest's /kpipe/mm. */
+static int push_selftests_dir(struct cell_run *r, struct guest *g, struct kperror *err)
+{
+	struct guest_exec_result res = GUEST_EXEC_RESULT_INIT;
+	struct buf local = BUF_INIT, remote = BUF_INIT;
+	int ret = -1;
+	if (guest_exec(&res, g, "mkdir -p /kpipe/mm", 60, 4096, err) < 0)
+		goto out;
+	if (res.exit_code) {
+		kperror_set(err, KPERROR_INFRA, "cannot create /kpipe/mm in the guest: %s",
+			    res.err.data ? res.err.data : "no reason given");
+		goto out;
+	}
+	DIR *d = opendir(r->selftests_dir);
+	if (!d) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot read '%s'", r->selftests_dir);
+		goto out;
+	}
+	stage_ui_alive(r, STAGE_TEST, 0, "copying the mm selftests and run_vmtests.sh");
+	for (struct dirent *de; (de = readdir(d));) {
+		if (de->d_name[0] == '.')
+			continue;
+		buf_reset(&local);
+		buf_reset(&remote);
+		buf_addf(&local, "%s/%s", r->selftests_dir, de->d_name);
+		buf_addf(&remote, "/kpipe/mm/%s", de->d_name);
+		if (guest_push(g, local.data, remote.data, err) < 0) {
+			closedir(d);
+			if (vm_state(r->vm) == VM_STATE_GONE) {
+				kperror_clear(err); /* the guest died: a finding, which the first test's push tells */
+				ret = 0;
+			}
+			goto out;
+		}
+	}
+	closedir(d);
+	ret = 0;
+out:
+	guest_exec_result_release(&res);
+	buf_release(&local);
+	buf_release(&remote);
+	return ret;
+}
+
 int stage_test(struct cell_run *r, struct kperror *err)
 {
 	struct cell *c = r->cell;
@@ -142,6 +188,8 @@ int stage_test(struct cell_run *r, struct kperror *err)
 	if (guest_connect(&g, vm_ssh_port(r->vm), r->key, err) < 0)
 		goto out;
 	c->tests = calloc(tests->nr + r->unbuilt.nr + 1, sizeof(*c->tests));
+	if (r->selftests_dir && push_selftests_dir(r, g, err) < 0)
+		goto out;
 	size_t i;
 	for (i = 0; i < tests->nr; i++) {
 		const char *name = strrchr(tests->v[i], '/') + 1;

@@ -23,6 +23,15 @@ expect_match "^v1/arm64, v2/arm64: selftest-mm-migration skipped: does not build
 	"the skip says why (the compiler's error), once for the cells it holds for"
 expect_match "^v2/x86_64: selftest-mm-pte_batch_smoke: fail" "v2's failing selftest is named"
 expect_match "^verdict +pass +pass +FAIL +FAIL" "v1 passes, v2 fails"
+for arch in x86_64 arm64; do
+	expect_match "^\[v1 $arch\] mm selftests: 1 test as the tree's run_vmtests.sh runs them" \
+		"$arch: a selftest the tree's run_vmtests.sh knows is run by it"
+	expect_match "^\[v1 $arch\] mm selftests: not in the tree's run_vmtests.sh, run on their own without arguments: pte_batch_smoke" \
+		"$arch: a new selftest the script does not know yet runs on its own, saying so"
+done
+OUT=$(cat "$WORK"/results/latest/v2-arm64/tests/selftest-mm-mremap_dontunmap.out 2>&1)
+expect_match "^running \./mremap_dontunmap$" "the tree's run_vmtests.sh started mremap_dontunmap (its banner is in the output)"
+expect_match "^\[PASS\]$" "... and judged it passed, as the kept output shows"
 OUT=$(cat "$WORK"/results/latest/v2-arm64/tests/selftest-mm-pte_batch_smoke.out 2>&1)
 expect_match "^not ok 2 MADV_DONTNEED zeroes exactly its range" "the selftest's KTAP output is kept"
 OUT=$(file "$WORK"/results/latest/v1-arm64/selftests.log "$WORK"/results/latest/v1-arm64/tests/* 2>&1)

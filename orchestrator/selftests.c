@@ -292,6 +292,9 @@ static void add_run(struct selftest_runs *out, const char *category, size_t clen
 		    unsigned line, const struct shell_var *vars, size_t nvars)
 {
 	struct strvec words = STRVEC_INIT;
+	for (size_t i = 0; i < clen; i++)
+		if (!is_name_char(category[i]) && category[i] != '-')
+			return; /* what -t cannot name as one word is no run the script selects */
 	for (size_t i = 0; i < n;) {
 		while (i < n && (args[i] == ' ' || args[i] == '\t' || args[i] == '\\'))
 			i++;

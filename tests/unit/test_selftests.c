@@ -171,7 +171,8 @@ TEST(selftests_runs_read_from_run_vmtests)
 				      "helper() {\n\tCATEGORY=\"x\" run_test ./in_function\n}\n"
 				      "CATEGORY=\"pte\" run_test ${bin} -n 'a b;c'\n"
 				      "if true; then\n  CATEGORY=pte run_test ./pte_batch_smoke -n 'a b;c'\nfi\n"
-				      "CATEGORY=\"pte\" run_tests ./not_a_run\n");
+				      "CATEGORY=\"pte\" run_tests ./not_a_run\n"
+				      "CATEGORY=\"a;b\" run_test ./odd_category\n");
 	CHECK(!mine.hookable && mine.nr == 2);
 	if (mine.nr == 2) {
 		CHECK_STR(mine.v[0].name, "pte_batch_smoke_-n_a_b_c");

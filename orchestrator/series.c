@@ -418,6 +418,9 @@ static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
 		if (d)
 			diff = d + 1;
 	}
+	int git_style = diff != NULL;
+	if (!diff)
+		diff = series_find_unified_diff(text); /* quilt, diff -u */
 	if (!diff) {
 		if (idx == 0 && total > 0) {
 			buf_reset(cover_title);
@@ -446,7 +449,12 @@ static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
 	buf_add(&b, text, (size_t)(msg_end - text));
 	buf_rtrim(&b);
 	p->message = buf_detach(&b, NULL);
-	buf_add(&b, diff, diff_len);
+	unsigned bad_line;
+	if (git_style || series_unified_to_git(&b, diff, diff_len, &bad_line) < 0) {
+		/* as sent: a diff cut short fails to apply, and apply names the patch */
+		buf_reset(&b);
+		buf_add(&b, diff, diff_len);
+	}
 	p->diff = buf_detach(&b, NULL);
 	p->subject = strdup(bare);
 	p->author = strdup(m->from.data);
@@ -782,4 +790,155 @@ void series_release(struct series *s)
 	s->revs = NULL;
 	s->nr = 0;
 	strvec_clear(&s->problems);
+}
+
+static int starts(const char *l, const char *end, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	return (size_t)(end - l) >= n && !memcmp(l, prefix, n);
+}
+
+const char *series_find_unified_diff(const char *text)
+{
+	const char *prev[3] = { NULL, NULL, NULL }; /* the three lines above, nearest first */
+	for (const char *l = text; l && *l;) {
+		const char *e = strchr(l, '\n');
+		if (!e)
+			break;
+		const char *l2 = e + 1, *e2 = strchr(l2, '\n');
+		const char *l3 = e2 ? e2 + 1 : NULL;
+		if (starts(l, e, "--- ") && e2 && starts(l2, e2, "+++ ") && l3 && !strncmp(l3, "@@ -", 4)) {
+			const char *start = l;
+			for (int k = 0; k < 3 && prev[k]; k++) {
+				const char *pe = strchr(prev[k], '\n');
+				if (!starts(prev[k], pe, "Index: ") && !starts(prev[k], pe, "====") &&
+				    !starts(prev[k], pe, "diff "))
+					break;
+				start = prev[k];
+			}
+			return start;
+		}
+		prev[2] = prev[1];
+		prev[1] = prev[0];
+		prev[0] = l;
+		l = e + 1;
+	}
+	return NULL;
+}
+
+/* The path of a "--- " or "+++ " line (from 'p', up to 'e'): no timestamp, first component gone. */
+static void unified_path(struct buf *out, const char *p, const char *e)
+{
+	const char *tab = memchr(p, '\t', (size_t)(e - p));
+	if (tab)
+		e = tab;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\r'))
+		e--;
+	buf_reset(out);
+	if ((size_t)(e - p) == 9 && !memcmp(p, "/dev/null", 9)) {
+		buf_adds(out, "/dev/null");
+		return;
+	}
+	const char *slash = memchr(p, '/', (size_t)(e - p));
+	if (slash && slash + 1 < e)
+		p = slash + 1;
+	buf_add(out, p, (size_t)(e - p));
+}
+
+/* "@@ -S[,C] +S[,C] @@": the two counts (a missing one is 1); -1 if it does not read. */
+static int hunk_counts(const char *l, long *old, long *new)
+{
+	char *q;
+	if (strncmp(l, "@@ -", 4))
+		return -1;
+	strtol(l + 4, &q, 10);
+	*old = *q == ',' ? strtol(q + 1, &q, 10) : 1;
+	if (strncmp(q, " +", 2))
+		return -1;
+	strtol(q + 2, &q, 10);
+	*new = *q == ',' ? strtol(q + 1, &q, 10) : 1;
+	return strncmp(q, " @@", 3) || *old < 0 || *new < 0 ? -1 : 0;
+}
+
+int series_unified_to_git(struct buf *out, const char *diff, size_t len, unsigned *bad_line)
+{
+	const char *end = diff + len;
+	struct buf from = BUF_INIT, to = BUF_INIT;
+	unsigned line = 0, files = 0;
+	int ret = -1;
+	*bad_line = 0;
+	for (const char *l = diff; l < end;) {
+		const char *e = memchr(l, '\n', (size_t)(end - l));
+		e = e ? e : end;
+		line++;
+		const char *l2 = e < end ? e + 1 : end;
+		const char *e2 = l2 < end ? memchr(l2, '\n', (size_t)(end - l2)) : NULL;
+		if (!(starts(l, e, "--- ") && e2 && starts(l2, e2, "+++ "))) {
+			l = e + (e < end); /* between files: Index:, =====, diff -u ... */
+			continue;
+		}
+		unified_path(&from, l + 4, e);
+		unified_path(&to, l2 + 4, e2);
+		const char *path = strcmp(to.data, "/dev/null") ? to.data : from.data;
+		const char *old_path = strcmp(from.data, "/dev/null") ? from.data : path;
+		buf_addf(out, "diff --git a/%s b/%s\n", old_path, path);
+		if (!strcmp(from.data, "/dev/null"))
+			buf_adds(out, "new file mode 100644\n");
+		else if (!strcmp(to.data, "/dev/null"))
+			buf_adds(out, "deleted file mode 100644\n");
+		buf_addf(out, "--- %s%s\n+++ %s%s\n", strcmp(from.data, "/dev/null") ? "a/" : "", from.data,
+			 strcmp(to.data, "/dev/null") ? "b/" : "", to.data);
+		files++;
+		line++;
+		l = e2 + 1;
+		/* the file's hunks, each by its counts */
+		while (l < end && !strncmp(l, "@@ ", 3)) {
+			long old, new;
+			e = memchr(l, '\n', (size_t)(end - l));
+			e = e ? e : end;
+			line++;
+			if (hunk_counts(l, &old, &new) < 0) {
+				*bad_line = line;
+				goto out;
+			}
+			buf_add(out, l, (size_t)(e - l));
+			buf_addch(out, '\n');
+			l = e + (e < end);
+			unsigned hunk_line = line;
+			while (old > 0 || new > 0 || (l < end && *l == '\\')) {
+				if (l >= end) {
+					*bad_line = hunk_line;
+					goto out;
+				}
+				e = memchr(l, '\n', (size_t)(end - l));
+				e = e ? e : end;
+				line++;
+				char c = e > l ? *l : ' '; /* a mailer may strip a context line's only space */
+				if (c == ' ')
+					old--, new--;
+				else if (c == '-')
+					old--;
+				else if (c == '+')
+					new--;
+				else if (c != '\\') {
+					*bad_line = hunk_line;
+					goto out;
+				}
+				if (e == l)
+					buf_addch(out, ' ');
+				buf_add(out, l, (size_t)(e - l));
+				buf_addch(out, '\n');
+				l = e + (e < end);
+				if (old < 0 || new < 0) {
+					*bad_line = hunk_line;
+					goto out;
+				}
+			}
+		}
+	}
+	ret = files ? 0 : -1;
+out:
+	buf_release(&from);
+	buf_release(&to);
+	return ret;
 }

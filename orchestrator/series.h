@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "kperror.h"
 #include "strvec.h"
 
@@ -82,5 +83,26 @@ int series_parse_date(const char *date, long long *when, int *offset_minutes);
  */
 size_t series_parse_subject(const char *s, unsigned *version, unsigned *index,
 			    unsigned *total);
+
+/*
+ * Where a unified diff that is not git's starts in 'text' (quilt, plain
+ * diff -u: "--- a/F", "+++ b/F", "@@ ..." with no "diff --git" line),
+ * with the "Index:", "=====" and "diff ..." lines right above it; NULL if
+ * none.
+ */
+const char *series_find_unified_diff(const char *text);
+
+/*
+ * The unified diff 'diff' (len bytes) rewritten with git's file headers,
+ * so libgit2 reads it: each file becomes "diff --git a/P b/P" (with "new
+ * file mode 100644" or "deleted file mode 100644" against /dev/null),
+ * paths lose their first component, as patch -p1 does, and any
+ * tab-separated timestamp; what sits between files ("Index:", "=====",
+ * "diff -urN ...", "Only in ...") is dropped.  Hunks are copied by their
+ * line counts, so a removed line that reads "-- x" is no file header.
+ * Returns 0, or -1 if a hunk is cut short or its header unreadable (then
+ * *bad_line is its line in 'diff', from 1).
+ */
+int series_unified_to_git(struct buf *out, const char *diff, size_t len, unsigned *bad_line);
 
 #endif

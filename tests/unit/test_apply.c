@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 TEST(author_and_date_parsing)
 {
@@ -27,8 +28,8 @@ TEST(author_and_date_parsing)
 	buf_release(&e);
 }
 
-/* A scratch repository holding hello.txt = "hello\nworld\n". */
-static struct tree *scratch_tree(char *dir)
+/* A scratch repository holding hello.txt = 'hello' (a string). */
+static struct tree *scratch_tree_holding(char *dir, const char *hello)
 {
 	git_repository *repo;
 	git_index *idx;
@@ -40,7 +41,7 @@ static struct tree *scratch_tree(char *dir)
 	git_libgit2_init();
 	if (!mkdtemp(dir) || git_repository_init(&repo, dir, 1) < 0)
 		return NULL;
-	git_blob_create_from_buffer(&blob, repo, "hello\nworld\n", 12);
+	git_blob_create_from_buffer(&blob, repo, hello, strlen(hello));
 	git_treebuilder_new(&tb, repo, NULL);
 	git_treebuilder_insert(NULL, tb, "hello.txt", &blob, GIT_FILEMODE_BLOB);
 	git_treebuilder_write(&tree_id, tb);
@@ -54,6 +55,12 @@ static struct tree *scratch_tree(char *dir)
 	t->repo = repo;
 	git_oid_cpy(&t->base, &commit);
 	return t;
+}
+
+/* A scratch repository holding hello.txt = "hello\nworld\n". */
+static struct tree *scratch_tree(char *dir)
+{
+	return scratch_tree_holding(dir, "hello\nworld\n");
 }
 
 static int parse_fixture(struct series *s, const char *name)
@@ -267,6 +274,56 @@ TEST(range_of_commits_becomes_a_revision)
 	kperror_release(&err);
 }
 
+/* The content of 'path' in commit 'id' into 'out' (empty if none). */
+static void blob_at(struct buf *out, git_repository *repo, const git_oid *id, const char *path)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_blob *blob = NULL;
+	buf_reset(out);
+	if (git_commit_lookup(&c, repo, id) || git_commit_tree(&tree, c))
+		goto out;
+	const git_tree_entry *e = git_tree_entry_byname(tree, path);
+	if (e && !git_blob_lookup(&blob, repo, git_tree_entry_id(e)))
+		buf_add(out, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob));
+out:
+	git_blob_free(blob);
+	git_tree_free(tree);
+	git_commit_free(c);
+}
+
+TEST(quilt_and_plain_diff_patches_apply)
+{
+	char dir[] = "/tmp/kpipe-apply-XXXXXX";
+	struct tree *t = scratch_tree_holding(dir, "hello\nworld\n-- x\n");
+	struct series s;
+	struct apply_result ar;
+	struct kperror err = KPERROR_INIT;
+	struct buf b = BUF_INIT;
+	CHECK(t != NULL);
+	if (!t)
+		return;
+	CHECK(parse_fixture(&s, "quilt.mbox") == 0);
+	CHECK(s.nr == 1 && s.revs[0].nr == 2);
+	if (s.nr == 1 && s.revs[0].nr == 2) {
+		const struct patch *p = &s.revs[0].patches[0];
+		CHECK(!strncmp(p->diff, "diff --git a/hello.txt b/hello.txt\n--- a/hello.txt\n+++ b/hello.txt\n@@ ", 70));
+		CHECK(strstr(p->message, "Signed-off-by: Andrew Morton") && !strstr(p->message, "Index: linux"));
+		CHECK(strstr(s.revs[0].patches[1].message, "diffstat") && !strstr(s.revs[0].patches[1].message, "notes.txt |"));
+		CHECK(apply_revision(&ar, t, &s.revs[0], NULL, &err) == 0);
+		blob_at(&b, t->repo, &ar.head, "hello.txt");
+		CHECK(b.len == 19 && !memcmp(b.data, "hello\nworld\ngoodbye", 19));
+		blob_at(&b, t->repo, &ar.head, "notes.txt");
+		CHECK(b.data && !strcmp(b.data, "first note\nsecond note\n"));
+		apply_result_release(&ar);
+	}
+	series_release(&s);
+	tree_free(t);
+	util_rm_rf(dir);
+	kperror_release(&err);
+	buf_release(&b);
+}
+
 const struct unit_test apply_tests[] = {
 	{ "apply: author and date parsing", author_and_date_parsing },
 	{ "apply: a base-commit only another series' branch has is no base", base_commit_is_never_another_series_commit },
@@ -274,5 +331,6 @@ const struct unit_test apply_tests[] = {
 	{ "apply: commits keep author and date", apply_makes_commits_keeping_author_and_date },
 	{ "apply: failure names patch, file and hunk, leaves no branch", apply_failure_names_patch_file_and_hunk_and_leaves_no_branch },
 	{ "apply: a range of commits becomes a revision", range_of_commits_becomes_a_revision },
+	{ "apply: quilt and plain diff -u patches (no diff --git line) apply like git's", quilt_and_plain_diff_patches_apply },
 	{ NULL, NULL },
 };

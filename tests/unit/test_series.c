@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static int parse1(struct series *s, const char *name, struct kperror *err)
@@ -304,7 +305,44 @@ TEST(mail_without_from_line_or_subject)
 	kperror_release(&err);
 }
 
+TEST(unified_diffs_become_git_diffs)
+{
+	struct buf out = BUF_INIT;
+	unsigned bad = 0;
+	/* two files, one deleted; junk between them dropped; "--- x" inside a hunk is a line */
+	static const char two[] = "--- a/mm/rmap.c\t2026-12-01\n+++ b/mm/rmap.c\t2026-12-02\n"
+				  "@@ -1,2 +1,2 @@\n a\n---- x\n+b\n"
+				  "Only in b/mm: new.c\n"
+				  "diff -urN a/mm/old.c b/mm/old.c\n"
+				  "--- a/mm/old.c\n+++ /dev/null\n@@ -1 +0,0 @@\n-gone\n";
+	CHECK(series_unified_to_git(&out, two, sizeof(two) - 1, &bad) == 0);
+	CHECK_STR(out.data, "diff --git a/mm/rmap.c b/mm/rmap.c\n--- a/mm/rmap.c\n+++ b/mm/rmap.c\n"
+			    "@@ -1,2 +1,2 @@\n a\n---- x\n+b\n"
+			    "diff --git a/mm/old.c b/mm/old.c\ndeleted file mode 100644\n--- a/mm/old.c\n+++ /dev/null\n"
+			    "@@ -1 +0,0 @@\n-gone\n");
+	/* a context line whose one space a mailer stripped */
+	buf_reset(&out);
+	static const char stripped[] = "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n\n-c\n+d\n";
+	CHECK(series_unified_to_git(&out, stripped, sizeof(stripped) - 1, &bad) == 0);
+	CHECK(strstr(out.data, "@@ -1,3 +1,3 @@\n a\n \n-c\n+d\n") != NULL);
+	/* cut short, a header that does not read, nothing at all: -1, the hunk's line named */
+	buf_reset(&out);
+	static const char cut[] = "--- a/f\n+++ b/f\n@@ -1,3 +1,3 @@\n a\n-b\n";
+	CHECK(series_unified_to_git(&out, cut, sizeof(cut) - 1, &bad) == -1 && bad == 3);
+	buf_reset(&out);
+	static const char garbled[] = "--- a/f\n+++ b/f\n@@ -x +1 @@\n";
+	CHECK(series_unified_to_git(&out, garbled, sizeof(garbled) - 1, &bad) == -1 && bad == 3);
+	buf_reset(&out);
+	CHECK(series_unified_to_git(&out, "no diff\n", 8, &bad) == -1);
+	/* where such a diff starts in a mail's text */
+	const char *text = "Message.\n\nIndex: f\n=====\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n";
+	CHECK(series_find_unified_diff(text) == strstr(text, "Index: f"));
+	CHECK(series_find_unified_diff("--- not\n+++ a diff\nat all\n") == NULL);
+	buf_release(&out);
+}
+
 const struct unit_test series_tests[] = {
+	{ "series: quilt and diff -u diffs get git's headers, by hunk counts", unified_diffs_become_git_diffs },
 	{ "series: size limits (file, patch, binary inflation, revisions) are named", size_limits_are_named },
 	{ "series: 20,000 patches sent twice: the later copies win, gaps named", duplicates_and_gaps_in_a_long_series },
 	{ "series: subject prefixes", subject_prefixes },

@@ -99,6 +99,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	json_str(b, "patchset_hash", c->patchset);
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "accel", c->accel);
+	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "reroll", c->reroll);
 	buf_addf(b, ",\n%s  \"regressions\": %d", indent, c->regressions);
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "verdict", results_cell_verdict_name(c->verdict));
@@ -223,7 +225,7 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 	for (const char *q = title; q && *q; q++)
 		buf_addch(&tsv, (*q == '\n' || *q == '\t') ? ' ' : *q);
 	buf_addch(&tsv, '\n');
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET ACCEL | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT (perf2: a second boot)\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET ACCEL | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | reroll REV ARCH WHAT_CHANGED | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT (perf2: a second boot)\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -287,6 +289,13 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 					buf_addch(&tsv, '\n');
 				}
 			}
+		}
+		if (c->reroll) {
+			buf_adds(&tsv, "reroll");
+			tsv_field(&tsv, c->revision);
+			tsv_field(&tsv, c->arch);
+			tsv_field(&tsv, c->reroll);
+			buf_addch(&tsv, '\n');
 		}
 		if (c->first_bad) {
 			buf_adds(&tsv, "bisect");
@@ -426,6 +435,9 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 					ktap_add_confirm_sample(&t->ktap, f[4], atof(f[5]), nf >= 7 ? f[6] : "");
 				else if (t)
 					ktap_add_metric(&t->ktap, f[4], atof(f[5]), nf >= 7 ? f[6] : "");
+			} else if (!strcmp(f[0], "reroll") && nf >= 4 && c) {
+				free(c->reroll);
+				c->reroll = strdup(f[3]);
 			} else if (!strcmp(f[0], "bisect") && nf >= 4 && c) {
 				free(c->first_bad);
 				c->first_bad = strdup(f[3]);
@@ -770,6 +782,11 @@ void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 		const struct cell *c = &cells[i], *prev = NULL;
 		if (c->revision[0] != 'v')
 			continue;
+		int first_of_revision = 1;
+		for (size_t k = 0; k < i && first_of_revision; k++)
+			first_of_revision = strcmp(cells[k].revision, c->revision) != 0;
+		if (first_of_revision && c->reroll)
+			strvec_pushf(out, "%s: %s", c->revision, c->reroll);
 		for (size_t k = 0; k < i; k++)
 			if (cells[k].revision[0] == 'v' && !strcmp(cells[k].arch, c->arch))
 				prev = &cells[k];
@@ -843,6 +860,7 @@ void results_cell_release(struct cell *c)
 	free(c->baseline);
 	free(c->patchset);
 	free(c->accel);
+	free(c->reroll);
 	free(c->first_bad);
 	free(c->detail);
 	for (size_t i = 0; i < c->nr_tests; i++) {

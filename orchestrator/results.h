@@ -69,6 +69,7 @@ struct cell {
 	char *baseline;   /* the revision name of this cell's baseline ("base"), or NULL */
 	char *patchset;   /* KCIDB patchset hash of the revision's patches, or NULL */
 	char *accel;      /* "kvm" or "tcg": how its guest ran (owned), NULL if it never booted */
+	char *reroll;     /* what its revision changed from the one before (revcmp_describe()), or NULL */
 	enum cell_verdict verdict;
 	char *detail;     /* one line: why it failed (owned, may be NULL) */
 	struct test_result *tests;

@@ -2,6 +2,7 @@
 #include "baseline.h"
 #include "bisect.h"
 #include "proc.h"
+#include "revcmp.h"
 #include "runner.h"
 #include "util.h"
 #include "verdict.h"
@@ -57,6 +58,10 @@ static int make_cells(struct cell *cells, const struct plan *plan, const struct 
 			results_patchset_hash(&hash, diffs, rev->nr);
 			free(diffs);
 			c->patchset = hash.len ? buf_detach(&hash, NULL) : NULL;
+			if (pc->rev > 0 && revs[pc->rev - 1].rev->nr && rev->nr) {
+				revcmp_describe(&hash, NULL, revs[pc->rev - 1].rev, rev);
+				c->reroll = buf_detach(&hash, NULL);
+			}
 			buf_release(&hash);
 		}
 		if (results_make_cell_dir(c, run_dir, err) < 0)
@@ -167,6 +172,54 @@ static void cells_not_reached(struct cell *cells, size_t from, size_t n, enum ce
 }
 
 /*
+ * What patches 'rr' changed from 'prev' (both applied), as git range-diff
+ * shows them, into run_dir/range-diff-vN.txt; said, never fatal (a
+ * missing git or a failing range-diff costs the file only).
+ */
+static void write_range_diff(struct run_ctx *ctx, const struct run_revision *prev, const struct run_revision *rr,
+			     const char *name, const char *run_dir)
+{
+	struct buf what = BUF_INIT, path = BUF_INIT, out = BUF_INIT;
+	struct strvec changed = STRVEC_INIT;
+	struct proc git = PROC_INIT;
+	struct kperror err = KPERROR_INIT;
+	char a[GIT_OID_HEXSZ + 1], b[GIT_OID_HEXSZ + 1], c[GIT_OID_HEXSZ + 1], d[GIT_OID_HEXSZ + 1];
+	if (!prev->commits.nr_commits || !rr->commits.nr_commits ||
+	    !revcmp_describe(&what, &changed, prev->rev, rr->rev) || !changed.nr)
+		goto out;
+	git_oid_tostr(a, sizeof(a), &prev->onto);
+	git_oid_tostr(b, sizeof(b), &prev->commits.head);
+	git_oid_tostr(c, sizeof(c), &rr->onto);
+	git_oid_tostr(d, sizeof(d), &rr->commits.head);
+	strvec_push(&git.argv, "git");
+	strvec_pushf(&git.argv, "--git-dir=%s", git_repository_path(ctx->tree->repo));
+	strvec_pushl(&git.argv, "range-diff", "--no-color", NULL);
+	strvec_pushf(&git.argv, "%s..%s", a, b);
+	strvec_pushf(&git.argv, "%s..%s", c, d);
+	git.out = &out;
+	git.timeout_seconds = 300;
+	buf_addf(&path, "%s/range-diff-%s.txt", run_dir, name);
+	if (proc_run(&git, &err) < 0 || git.exit_code) {
+		run_ctx_say(ctx, name, "range-diff: git range-diff failed: %s",
+			    err.msg.len ? err.msg.data : out.data ? out.data : "no output");
+		goto out;
+	}
+	if (buf_write_file(&out, path.data) < 0) {
+		run_ctx_say(ctx, name, "range-diff: cannot write '%s'", path.data);
+		goto out;
+	}
+	run_ctx_say(ctx, name, "range-diff: %zu changed patch%s in %s", changed.nr, changed.nr == 1 ? "" : "es",
+		    path.data);
+out:
+	proc_release(&git);
+	kperror_release(&err);
+	strvec_clear(&changed);
+	buf_release(&what);
+	buf_release(&path);
+	buf_release(&out);
+}
+
+/*
  * Revision 'rr' applied (PLAN_APPLY) into rr->commits, or said to be
  * commits already (--commits).  -1 with 'err' (KPERROR_INPUT: a patch
  * does not apply) otherwise.
@@ -257,6 +310,8 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 						goto out;
 				}
 				kperror_clear(err);
+			} else if (pc->rev > 0) {
+				write_range_diff(ctx, &revs[pc->rev - 1], rr, pr->name, run_dir);
 			}
 		}
 		c->seconds[STAGE_APPLY] = rr->apply_seconds;

@@ -1,4 +1,5 @@
 #include "harness.h"
+#include "revcmp.h"
 #include "series.h"
 
 #include <stdio.h>
@@ -341,7 +342,66 @@ TEST(unified_diffs_become_git_diffs)
 	buf_release(&out);
 }
 
+/* An mbox of patches "[PATCH vV N/M] SUBJECT" each with message MSG and a one-hunk diff at line AT. */
+static void add_mail(struct buf *mbox, unsigned v, unsigned n, unsigned m, const char *subject, const char *msg,
+		     const char *file, unsigned at, const char *line)
+{
+	buf_addf(mbox, "From mboxrd@z Thu Jan  1 00:00:00 1970\nFrom: A <a@example.org>\n"
+		       "Subject: [PATCH v%u %u/%u] %s\nDate: Tue, 3 Nov 2026 09:00:0%u +0000\n\n%s\n---\n"
+		       "diff --git a/%s b/%s\nindex 1111111..2222222 100644\n--- a/%s\n+++ b/%s\n"
+		       "@@ -%u,2 +%u,3 @@ static int f(void)\n a\n+%s\n b\n",
+		 v, n, m, subject, n, msg, file, file, file, file, at, at, line);
+}
+
+static int parse_mbox(struct series *s, const struct buf *mbox)
+{
+	struct kperror err = KPERROR_INIT;
+	*s = (struct series)SERIES_INIT;
+	int r = series_parse_buffer(s, "test.mbox", mbox->data, mbox->len, &err);
+	kperror_release(&err);
+	return r;
+}
+
+TEST(reroll_patch_by_patch)
+{
+	struct buf mbox = BUF_INIT, out = BUF_INIT;
+	struct strvec changed = STRVEC_INIT;
+	struct series s;
+	add_mail(&mbox, 1, 1, 3, "mm: a", "Message a.", "mm/a.c", 10, "x = 1;");
+	add_mail(&mbox, 1, 2, 3, "mm: b", "Message b.", "mm/b.c", 20, "y = 1;");
+	add_mail(&mbox, 1, 3, 3, "mm: c", "Message c.", "mm/c.c", 30, "z = 1;");
+	/* v2: a rebased (other line numbers, index and whitespace), b's code changed, c dropped, d new */
+	add_mail(&mbox, 2, 1, 3, "mm: a", "Message a.", "mm/a.c", 14, "x  =  1;");
+	add_mail(&mbox, 2, 2, 3, "mm: b", "Message b.", "mm/b.c", 20, "y = 2;");
+	add_mail(&mbox, 2, 3, 3, "mm: d", "Message d.", "mm/d.c", 40, "w = 1;");
+	/* v3: v2 with a's message reworded; v4: v3 again */
+	add_mail(&mbox, 3, 1, 3, "mm: a", "Message a, reworded.", "mm/a.c", 14, "x = 1;");
+	add_mail(&mbox, 3, 2, 3, "mm: b", "Message b.", "mm/b.c", 20, "y = 2;");
+	add_mail(&mbox, 3, 3, 3, "mm: d", "Message d.", "mm/d.c", 40, "w = 1;");
+	add_mail(&mbox, 4, 1, 3, "mm: a", "Message a, reworded.", "mm/a.c", 14, "x = 1;");
+	add_mail(&mbox, 4, 2, 3, "mm: b", "Message b.", "mm/b.c", 20, "y = 2;");
+	add_mail(&mbox, 4, 3, 3, "mm: d", "Message d.", "mm/d.c", 40, "w = 1;");
+	CHECK(parse_mbox(&s, &mbox) == 0 && s.nr == 4);
+	if (s.nr == 4) {
+		CHECK(revcmp_patch_id(s.revs[0].patches[0].diff) == revcmp_patch_id(s.revs[1].patches[0].diff));
+		CHECK(revcmp_patch_id(s.revs[0].patches[1].diff) != revcmp_patch_id(s.revs[1].patches[1].diff));
+		CHECK(revcmp_describe(&out, &changed, &s.revs[0], &s.revs[1]) == 3);
+		CHECK_STR(out.data, "patch 2/3 changed (mm: b); patch 3/3 new (mm: d); patch 3/3 of v1 dropped (mm: c)");
+		CHECK(changed.nr == 1 && !strcmp(changed.v[0], "2"));
+		CHECK(revcmp_describe(&out, NULL, &s.revs[1], &s.revs[2]) == 0);
+		CHECK_STR(out.data, "only the commit messages changed (patch 1/3)");
+		CHECK(revcmp_describe(&out, NULL, &s.revs[2], &s.revs[3]) == 0);
+		CHECK_STR(out.data, "the same patches as v3");
+	}
+	CHECK(revcmp_patch_id("") == 0);
+	series_release(&s);
+	strvec_clear(&changed);
+	buf_release(&mbox);
+	buf_release(&out);
+}
+
 const struct unit_test series_tests[] = {
+	{ "series: what a reroll changed, patch by patch (patch-id, then subject)", reroll_patch_by_patch },
 	{ "series: quilt and diff -u diffs get git's headers, by hunk counts", unified_diffs_become_git_diffs },
 	{ "series: size limits (file, patch, binary inflation, revisions) are named", size_limits_are_named },
 	{ "series: 20,000 patches sent twice: the later copies win, gaps named", duplicates_and_gaps_in_a_long_series },

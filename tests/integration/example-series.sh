@@ -24,7 +24,14 @@ if printf '%s\n' "$OUT" | grep -q ": perf: "; then
 else
 	pass "the example lists no perf change (both arches)"
 fi
+expect_match "^  v2: patch 1/2 changed \(mm/memory: add pte_install_uffd_wp_range_if_needed\(\)\)$" \
+	"the changes say which patch v2 changed (patch 2/2 is the same code)"
 run="$WORK/results/latest"
+if grep -q "^ *+ *+	for (; nr; nr--, pte++, addr += PAGE_SIZE)" "$run/range-diff-v2.txt" 2>/dev/null; then
+	pass "range-diff-v2.txt holds git range-diff of the changed patch"
+else
+	failed "range-diff-v2.txt is missing or lacks v2's change: $(head -c 300 "$run/range-diff-v2.txt" 2>&1)"
+fi
 tsv=$(cat "$run/summary.tsv" 2>/dev/null)
 OUT=$tsv
 expect_match "^cell	v1	x86_64	fail	" "v1 fails"

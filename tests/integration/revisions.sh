@@ -56,7 +56,7 @@ expect_match "v2 x86_64: fixed: uffd_wp_zap_shmem" "the change list says v2 fixe
 expect_match "v2 x86_64: splat gone: WARNING in zap_install_uffd_wp_if_needed" "the change list says v2's splat is gone"
 expect_match "^time per revision: .*v3 [0-9.]+s" "the time of each revision is shown"
 OUT=$(cat "$WORK/results/latest/summary.tsv")
-expect_match "^cell	v3	x86_64	fail	[0-9a-f]{40}	.*	base	[0-9.,]+	[0-9a-f]{64}$" "v3 is compared with the base (and carries its stage times and patchset hash)"
+expect_match "^cell	v3	x86_64	fail	[0-9a-f]{40}	.*	base	[0-9.,]+	[0-9a-f]{64}	(tcg|kvm)$" "v3 is compared with the base (and carries its stage times, patchset hash and how its guest ran)"
 grep -q '"total":' "$WORK/results/latest/summary.json" && pass "per-revision totals in summary.json" ||
 	failed "no per-revision totals in summary.json"
 

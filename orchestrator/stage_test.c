@@ -57,6 +57,12 @@ static void judge_test(struct test_result *t, const struct guest_exec_result *r,
 				buf_adds(&why, t->ktap.cases[i].directive);
 		if (!why.len)
 			buf_adds(&why, "skipped (no reason given)");
+	} else if (r->exit_code == 0 && t->ktap.nr && t->ktap.skipped == t->ktap.nr) {
+		/* kselftest's harness exits 0 when every case skipped: nothing was tested */
+		t->verdict = TEST_SKIP;
+		buf_adds(&why, "every case skipped");
+		if (t->ktap.cases[0].directive && *t->ktap.cases[0].directive)
+			buf_addf(&why, ": %s", t->ktap.cases[0].directive);
 	} else if (r->exit_code == 0 && t->ktap.failed == 0) {
 		t->verdict = TEST_PASS;
 		if (t->ktap.planned >= 0 && (size_t)t->ktap.planned != t->ktap.nr) {

@@ -264,13 +264,20 @@ static void note_assignment(struct shell_var **vars, size_t *nr, const char *l, 
 	(*nr)++;
 }
 
-/* One word of a run_test line: quotes dropped, $var and ${var} resolved or kept by name. */
-static void expand_word(struct buf *out, const char *w, size_t n, const struct shell_var *vars, size_t nvars)
+/*
+ * One word of a run_test line: quotes dropped, $var and ${var} resolved or
+ * kept by name; with 'pattern', an unknown variable is '*' and the glob
+ * characters of the rest are escaped (a bash pattern matching the word).
+ */
+static void expand_word(struct buf *out, const char *w, size_t n, const struct shell_var *vars, size_t nvars,
+			int pattern)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (w[i] == '"' || w[i] == '\'')
 			continue;
 		if (w[i] != '$') {
+			if (pattern && strchr("*?[]\\", w[i]))
+				buf_addch(out, '\\');
 			buf_addch(out, w[i]);
 			continue;
 		}
@@ -281,7 +288,13 @@ static void expand_word(struct buf *out, const char *w, size_t n, const struct s
 			e++;
 		const char *val = e > s ? var_value(vars, nvars, w + s, e - s) : NULL;
 		if (val)
-			buf_adds(out, val);
+			for (const char *v = val; *v; v++) {
+				if (pattern && strchr("*?[]\\", *v))
+					buf_addch(out, '\\');
+				buf_addch(out, *v);
+			}
+		else if (pattern)
+			buf_addch(out, '*');
 		else
 			buf_add(out, w + s, e - s);
 		i = e - 1 + (braced && e < n && w[e] == '}');
@@ -292,6 +305,7 @@ static void add_run(struct selftest_runs *out, const char *category, size_t clen
 		    unsigned line, const struct shell_var *vars, size_t nvars)
 {
 	struct strvec words = STRVEC_INIT;
+	struct buf pattern = BUF_INIT;
 	for (size_t i = 0; i < clen; i++)
 		if (!is_name_char(category[i]) && category[i] != '-')
 			return; /* what -t cannot name as one word is no run the script selects */
@@ -305,9 +319,13 @@ static void add_run(struct selftest_runs *out, const char *category, size_t clen
 				quote = quote == args[i] ? 0 : quote ? quote : args[i];
 		if (i > s) {
 			struct buf w = BUF_INIT;
-			expand_word(&w, args + s, i - s, vars, nvars);
-			if (w.len)
+			expand_word(&w, args + s, i - s, vars, nvars, 0);
+			if (w.len) {
 				strvec_push(&words, w.data);
+				buf_reset(&w);
+				expand_word(&w, args + s, i - s, vars, nvars, 1);
+				buf_addf(&pattern, "%s%s", pattern.len ? " " : "", w.data);
+			}
 			buf_release(&w);
 		}
 	}
@@ -321,6 +339,7 @@ static void add_run(struct selftest_runs *out, const char *category, size_t clen
 		first++;
 	if (first >= words.nr) {
 		strvec_clear(&words);
+		buf_release(&pattern);
 		return;
 	}
 	const char *prog = strrchr(words.v[first], '/') ? strrchr(words.v[first], '/') + 1 : words.v[first];
@@ -348,6 +367,11 @@ static void add_run(struct selftest_runs *out, const char *category, size_t clen
 	r->program = strdup(prog);
 	r->category = strndup(category, clen);
 	r->line = line;
+	/* the same call twice in one category (under two conditions): run_test runs the Nth */
+	r->nth = 1;
+	for (size_t i = 0; i + 1 < out->nr; i++)
+		r->nth += !strcmp(out->v[i].pattern, pattern.data) && !strcmp(out->v[i].category, r->category);
+	r->pattern = buf_detach(&pattern, NULL);
 	strvec_clear(&words);
 }
 
@@ -400,6 +424,7 @@ void selftest_runs_release(struct selftest_runs *runs)
 		free(runs->v[i].name);
 		free(runs->v[i].program);
 		free(runs->v[i].category);
+		free(runs->v[i].pattern);
 	}
 	free(runs->v);
 	memset(runs, 0, sizeof(*runs));
@@ -435,7 +460,10 @@ void selftests_runs_for(const struct selftest_run **out, size_t *nr, struct strv
 char *selftests_runner_script(const char *script)
 {
 	static const char hook[] =
-		" [ -z \"${KPIPE_RUN_LINE:-}\" ] || [ \"${BASH_LINENO[0]}\" = \"$KPIPE_RUN_LINE\" ] || return 0;";
+		" if [ -n \"${KPIPE_RUN_ARGS:-}\" ]; then"
+		" [ \"${CATEGORY:-}\" = \"${KPIPE_RUN_CATEGORY:-}\" ] && [[ \"$*\" == $KPIPE_RUN_ARGS ]] || return 0;"
+		" KPIPE_RUN_SEEN=$((${KPIPE_RUN_SEEN:-0} + 1));"
+		" [ \"$KPIPE_RUN_SEEN\" = \"${KPIPE_RUN_NTH:-1}\" ] || return 0; fi;";
 	for (const char *l = script; l && *l;) {
 		size_t n = strcspn(l, "\n");
 		if (defines_function(l, n, "run_test")) {

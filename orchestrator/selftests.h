@@ -82,7 +82,9 @@ struct selftest_run {
 	char *name;     /* results name without SELFTESTS_NAME_PREFIX: "khugepaged_-s_2", "cow" */
 	char *program;  /* the built program it starts ("khugepaged"), or the script ("test_hmm.sh") */
 	char *category; /* what run_vmtests.sh -t selects it by */
-	unsigned line;  /* its line in run_vmtests.sh */
+	char *pattern;  /* a bash pattern its words ("$*" of run_test) match: unknown variables are '*' */
+	unsigned nth;   /* 1, or 2 for the second call of the same words in the same category */
+	unsigned line;  /* its line in run_vmtests.sh (for the user) */
 };
 
 struct selftest_runs {
@@ -114,10 +116,13 @@ void selftests_runs_for(const struct selftest_run **out, size_t *nr, struct strv
 
 /*
  * run_vmtests.sh with one change on the line that defines run_test():
- * with KPIPE_RUN_LINE set, run_test runs only the call on that line, so
- * each test is started with the script's own set-up around it (huge
- * pages, sysctls, mounts) and nothing else.  Line numbers are kept.
- * NULL when the script has no such line.  Caller frees.
+ * with KPIPE_RUN_CATEGORY, KPIPE_RUN_ARGS (a run's pattern) and
+ * KPIPE_RUN_NTH set, run_test runs only the Nth call of that category
+ * whose words match, so each test is started with the script's own set-up
+ * around it (huge pages, sysctls, mounts) and nothing else.  (Not by line:
+ * bash's BASH_LINENO drifts after a subshell piped inside an 'if', as
+ * 6.12's memfd_secret block has.)  Line numbers are kept.  NULL when the
+ * script has no such line.  Caller frees.
  */
 char *selftests_runner_script(const char *script);
 

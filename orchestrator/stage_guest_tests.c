@@ -43,7 +43,19 @@ static void read_runner(struct selftest_runs *runs, char **hooked, struct cell_r
 	buf_release(&text);
 }
 
-/* The wrapper the guest runs for 'run': the tree's script, its call on run->line only. */
+/* 'text' into 'out' in single quotes, for a shell. */
+static void add_shell_quoted(struct buf *out, const char *text)
+{
+	buf_addch(out, '\'');
+	for (const char *p = text; *p; p++)
+		if (*p == '\'')
+			buf_adds(out, "'\\''");
+		else
+			buf_addch(out, *p);
+	buf_addch(out, '\'');
+}
+
+/* The wrapper the guest runs for 'run': the tree's script, that one call of it only. */
 static int write_run_wrapper(const struct selftest_run *run, const char *path, struct kperror *err)
 {
 	struct buf w = BUF_INIT;
@@ -51,15 +63,18 @@ static int write_run_wrapper(const struct selftest_run *run, const char *path, s
 		     "# kpipe: mm selftest %s as the tree's %s runs it (line %u, -t %s),\n"
 		     "# with the script's own set-up around it\n"
 		     "cd /kpipe/mm || exit 1\n"
-		     "KPIPE_RUN_LINE=%u bash ./%s -n -t %s 2>&1 | tee /tmp/kpipe-selftest.out\n"
+		     "export KPIPE_RUN_CATEGORY=%s KPIPE_RUN_NTH=%u KPIPE_RUN_ARGS=",
+		 run->name, SELFTESTS_RUNNER, run->line, run->category, run->category, run->nth);
+	add_shell_quoted(&w, run->pattern);
+	buf_addf(&w, "\n"
+		     "bash ./%s -n -t %s 2>&1 | tee /tmp/kpipe-selftest.out\n"
 		     "rc=${PIPESTATUS[0]}\n"
 		     "if ! grep -q '^running ' /tmp/kpipe-selftest.out; then\n"
 		     "\techo 'ok 1 %s # SKIP %s does not run it on this guest (one of its conditions does not hold)'\n"
 		     "\texit 4\n"
 		     "fi\n"
 		     "exit $rc\n",
-		 run->name, SELFTESTS_RUNNER, run->line, run->category, run->line, SELFTESTS_RUNNER, run->category,
-		 run->name, SELFTESTS_RUNNER);
+		 SELFTESTS_RUNNER, run->category, run->name, SELFTESTS_RUNNER);
 	int ret = buf_write_file(&w, path) < 0 || chmod(path, 0755) < 0
 			  ? kperror_errno(err, KPERROR_INFRA, errno, "cannot write '%s'", path)
 			  : 0;

@@ -128,12 +128,14 @@ TEST(selftests_runs_read_from_run_vmtests)
 	CHECK(runs.nr == 60); /* the top-level run_test calls; run_gup_matrix's (only with -a) are not */
 	const struct selftest_run *r = run_named(&runs, "uffd-stress_anon_20_16");
 	CHECK(r && !strcmp(r->program, "uffd-stress") && !strcmp(r->category, "userfaultfd") && r->line == 300);
-	r = run_named(&runs, "uffd-stress_hugetlb_half_ufd_size_MB_32"); /* computed: kept by name */
-	CHECK(r != NULL);
+	CHECK(r && !strcmp(r->pattern, "./uffd-stress anon 20 16") && r->nth == 1);
+	r = run_named(&runs, "uffd-stress_hugetlb_half_ufd_size_MB_32"); /* computed: kept by name, any word */
+	CHECK(r && !strcmp(r->pattern, "./uffd-stress hugetlb * 32"));
 	r = run_named(&runs, "transhuge-stress_-d_20");
 	CHECK(r && !strcmp(r->category, "thp") && r->line == 431);
 	r = run_named(&runs, "on-fault-limit"); /* 'sudo -u nobody' in front */
-	CHECK(r && !strcmp(r->program, "on-fault-limit") && !strcmp(r->category, "mlock"));
+	CHECK(r && !strcmp(r->program, "on-fault-limit") && !strcmp(r->category, "mlock") &&
+	      !strcmp(r->pattern, "sudo -u nobody ./on-fault-limit"));
 	r = run_named(&runs, "va_high_addr_switch.sh"); /* 'bash ./va_high_addr_switch.sh' */
 	CHECK(r && !strcmp(r->program, "va_high_addr_switch.sh") && !strcmp(r->category, "hugevm"));
 	CHECK(run_named(&runs, "khugepaged") && run_named(&runs, "khugepaged_-s_2"));
@@ -155,7 +157,7 @@ TEST(selftests_runs_read_from_run_vmtests)
 
 	/* the hooked script: the same lines, run_test() runs one call */
 	char *hooked = selftests_runner_script(script.data);
-	CHECK(hooked && strstr(hooked, "run_test() { [ -z \"${KPIPE_RUN_LINE:-}\" ] ||"));
+	CHECK(hooked && strstr(hooked, "run_test() { if [ -n \"${KPIPE_RUN_ARGS:-}\" ]; then"));
 	size_t lines = 0, hooked_lines = 0;
 	for (const char *p = script.data; *p; p++)
 		lines += *p == '\n';
@@ -178,6 +180,8 @@ TEST(selftests_runs_read_from_run_vmtests)
 		CHECK_STR(mine.v[0].name, "pte_batch_smoke_-n_a_b_c");
 		CHECK_STR(mine.v[1].name, "pte_batch_smoke_-n_a_b_c#2");
 		CHECK(mine.v[0].line == 5 && mine.v[1].line == 7);
+		CHECK_STR(mine.v[0].pattern, "./pte_batch_smoke -n a b;c");
+		CHECK(mine.v[0].nth == 1 && mine.v[1].nth == 2); /* the same call twice: the second is the 2nd match */
 	}
 	selftest_runs_release(&mine);
 	strvec_clear(&picked);

@@ -324,7 +324,10 @@ static void add_run(struct selftest_runs *out, const char *category, size_t clen
 				strvec_push(&words, w.data);
 				buf_reset(&w);
 				expand_word(&w, args + s, i - s, vars, nvars, 1);
-				buf_addf(&pattern, "%s%s", pattern.len ? " " : "", w.data);
+				if (pattern.len && !strcmp(w.data, "*"))
+					buf_adds(&pattern, "?( *)"); /* a variable alone may expand to no word at all */
+				else
+					buf_addf(&pattern, "%s%s", pattern.len ? " " : "", w.data);
 			}
 			buf_release(&w);
 		}

@@ -82,7 +82,7 @@ struct selftest_run {
 	char *name;     /* results name without SELFTESTS_NAME_PREFIX: "khugepaged_-s_2", "cow" */
 	char *program;  /* the built program it starts ("khugepaged"), or the script ("test_hmm.sh") */
 	char *category; /* what run_vmtests.sh -t selects it by */
-	char *pattern;  /* a bash pattern its words ("$*" of run_test) match: unknown variables are '*' */
+	char *pattern;  /* a bash pattern its words ("$*" of run_test) match: an unknown variable is '*' (or '?( *)', no word) */
 	unsigned nth;   /* 1, or 2 for the second call of the same words in the same category */
 	unsigned line;  /* its line in run_vmtests.sh (for the user) */
 };

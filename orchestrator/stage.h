@@ -84,6 +84,7 @@ struct cell_run {
 	ssh_key key;
 	struct strvec tests;    /* staged test binaries, in order */
 	char *selftests_dir;    /* with mm selftests run by the tree's run_vmtests.sh: what goes to the guest's /kpipe/mm */
+#define SELFTESTS_KERNEL_CONFIG "kernel.config" /* in it: the kernel's .config, for the guest's /boot */
 	struct strvec unbuilt;  /* "NAME\tREASON": tests that could not be built, reported as skipped */
 	int guest_died;         /* set by stage_verdict() */
 	int settled;            /* stage_verdict() has run */

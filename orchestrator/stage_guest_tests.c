@@ -129,6 +129,16 @@ static int stage_runner_dir(struct cell_run *r, const struct strvec *built, cons
 	}
 	if (d)
 		closedir(d);
+	/* the kernel's .config, which a distribution keeps in /boot (va_high_addr_switch.sh reads it) */
+	const char *kdir = r->builddir ? r->builddir : r->kb.builddir;
+	buf_reset(&to);
+	buf_addf(&text, "%s/.config", kdir ? kdir : "/nonexistent");
+	buf_addf(&to, "%s/%s", dir.data, SELFTESTS_KERNEL_CONFIG);
+	if (util_exists(text.data) && util_copy_file(text.data, to.data) < 0) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot copy '%s' to '%s'", text.data, to.data);
+		goto out;
+	}
+	buf_reset(&text);
 	buf_reset(&to);
 	buf_addf(&to, "%s/%s", dir.data, SELFTESTS_RUNNER);
 	buf_adds(&text, hooked);

@@ -84,6 +84,13 @@ const char config_default_ini[] =
 	"# every time is a failure, only sometimes is reported as flaky\n"
 	"retries = 2\n"
 	"\n"
+	"[report]\n"
+	"# where the results directories are served (https://ci.example.org/kpipe):\n"
+	"# the links in checks.json and reply.eml; empty: file:// paths on this machine\n"
+	"url =\n"
+	"# the From: of reply.eml; empty: kpipe <kpipe@HOSTNAME>\n"
+	"from =\n"
+	"\n"
 	"[splats]\n"
 	"# known noise: splat titles to ignore, fnmatch patterns, one per line\n"
 	"# (indent further lines), e.g.  ignore = WARNING in some_driver_*\n"
@@ -130,6 +137,8 @@ static const struct key keys[] = {
 	L("test", "selftests", selftests),
 	I("test", "timeout", test_timeout, 1, 24 * 3600),
 	I("test", "retries", test_retries, 0, 100),
+	S("report", "url", report_url),
+	S("report", "from", report_from),
 	M("splats", "ignore", splat_ignore),
 };
 
@@ -339,6 +348,8 @@ void config_release(struct config *cfg)
 	free(cfg->vm_guests);
 	free(cfg->ccache_shared);
 	free(cfg->vm_cmdline);
+	free(cfg->report_url);
+	free(cfg->report_from);
 	free(cfg->data_dir);
 	free(cfg->source);
 	strvec_clear(&cfg->arches);

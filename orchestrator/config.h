@@ -39,6 +39,8 @@ struct config {
 	struct strvec selftests; /* [test] selftests: touched, all, none, or mm selftest names */
 	int test_timeout;    /* [test] timeout, seconds per test */
 	int test_retries;    /* [test] retries: reruns of a failed test */
+	char *report_url;    /* [report] url: where results directories are served ("": file://) */
+	char *report_from;   /* [report] from: reply.eml's From: ("": kpipe <kpipe@HOSTNAME>) */
 	struct strvec splat_ignore; /* [splats] ignore: fnmatch patterns of known noise */
 
 	char *data_dir;      /* where kconfigs/, images/, guest-tests/ live */

@@ -351,7 +351,51 @@ static void html_perf_strips(struct buf *b, const struct cell *cells, size_t n)
 	strvec_clear(&figs);
 }
 
-void report_html(struct buf *b, const char *title, const struct cell *cells, size_t n)
+void report_range_diffs(struct buf *out, const char *run_dir, const struct cell *cells, size_t n,
+			int html, size_t max_lines)
+{
+	struct strvec seen = STRVEC_INIT;
+	struct buf path = BUF_INIT, text = BUF_INIT;
+	for (size_t i = 0; run_dir && i < n; i++) {
+		const char *rev = cells[i].revision;
+		if (!cells[i].reroll || strvec_contains(&seen, rev))
+			continue;
+		strvec_push(&seen, rev);
+		buf_reset(&path);
+		buf_addf(&path, "%s/range-diff-%s.txt", run_dir, rev);
+		buf_reset(&text);
+		if (buf_read_file_max(&text, path.data, 4u << 20) < 0 || !text.len)
+			continue;
+		size_t lines = 0, cut = text.len;
+		for (size_t k = 0; k < text.len; k++)
+			if (text.data[k] == '\n' && ++lines == max_lines && k + 1 < text.len) {
+				cut = k + 1;
+				break;
+			}
+		size_t total = lines;
+		for (size_t k = cut; k < text.len; k++)
+			total += text.data[k] == '\n';
+		if (html) {
+			buf_addf(out, "<h2>Range-diff %s</h2>\n<p>", rev);
+			buf_add_xml_escaped(out, cells[i].reroll);
+			buf_adds(out, "</p>\n<pre>");
+			buf_truncate(&text, cut);
+			buf_add_xml_escaped(out, text.data);
+			buf_adds(out, "</pre>\n");
+		} else {
+			buf_addf(out, "\nrange-diff %s: %s\n", rev, cells[i].reroll);
+			buf_add(out, text.data, cut);
+		}
+		if (cut < text.len)
+			buf_addf(out, html ? "<p>(%zu more lines in range-diff-%s.txt)</p>\n"
+					   : "(%zu more lines in range-diff-%s.txt)\n", total - lines, rev);
+	}
+	strvec_clear(&seen);
+	buf_release(&path);
+	buf_release(&text);
+}
+
+void report_html(struct buf *b, const char *title, const char *run_dir, const struct cell *cells, size_t n)
 {
 	struct strvec names = STRVEC_INIT;
 	for (size_t i = 0; i < n; i++)
@@ -372,7 +416,9 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 	buf_add_xml_escaped(b, title);
 	buf_adds(b, "</h1>\n<table id=\"matrix\"><tr><th>test</th>");
 	for (size_t i = 0; i < n; i++) {
-		buf_adds(b, "<th>");
+		buf_adds(b, "<th id=\"");
+		add_cell_name(b, &cells[i], '-'); /* checks.json's target_url points here */
+		buf_adds(b, "\">");
 		add_cell_name(b, &cells[i], '/');
 		buf_adds(b, "</th>");
 	}
@@ -448,6 +494,7 @@ void report_html(struct buf *b, const char *title, const struct cell *cells, siz
 		buf_adds(b, "</ul>\n");
 	}
 	strvec_clear(&changes);
+	report_range_diffs(b, run_dir, cells, n, 1, 400);
 	html_perf_strips(b, cells, n);
 	buf_adds(b, "<h2>Kernel splats</h2>\n");
 	int any = 0;
@@ -502,7 +549,7 @@ int report_write_all(const char *run_dir, const char *title, const struct cell *
 			report_kcidb(&b, run_id, cells, n);
 			buf_addf(&path, "%s/kcidb.json", run_dir);
 		} else {
-			report_html(&b, title, cells, n);
+			report_html(&b, title, run_dir, cells, n);
 			buf_addf(&path, "%s/report.html", run_dir);
 		}
 		int e = buf_write_file(&b, path.data);

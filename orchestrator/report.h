@@ -12,6 +12,7 @@
 #ifndef KPIPE_REPORT_H
 #define KPIPE_REPORT_H
 
+#include "buf.h"
 #include "kperror.h"
 #include "results.h"
 
@@ -21,6 +22,14 @@ int report_write_all(const char *run_dir, const char *title, const struct cell *
 
 void report_junit(struct buf *out, const char *title, const struct cell *cells, size_t n);
 void report_kcidb(struct buf *out, const char *run_id, const struct cell *cells, size_t n);
-void report_html(struct buf *out, const char *title, const struct cell *cells, size_t n);
+/* report.html; 'run_dir' (or NULL) holds the range-diff-vN.txt files it shows. */
+void report_html(struct buf *out, const char *title, const char *run_dir, const struct cell *cells, size_t n);
+/*
+ * The range-diff of every revision in 'cells' that has one in 'run_dir'
+ * (range-diff-vN.txt), after its reroll line: as text (summary.txt) or as
+ * HTML; each cut after 'max_lines' lines, saying how many more there are.
+ */
+void report_range_diffs(struct buf *out, const char *run_dir, const struct cell *cells, size_t n,
+			int html, size_t max_lines);
 
 #endif

@@ -16,6 +16,7 @@
 
 struct mail {
 	struct buf from, subject, date, body;
+	struct buf msgid, to, cc, change_id; /* filled by mail_to_patch() */
 	unsigned line;
 };
 
@@ -26,6 +27,10 @@ static void mail_init(struct mail *m, unsigned line)
 	buf_init(&m->subject);
 	buf_init(&m->date);
 	buf_init(&m->body);
+	buf_init(&m->msgid);
+	buf_init(&m->to);
+	buf_init(&m->cc);
+	buf_init(&m->change_id);
 	m->line = line;
 }
 
@@ -35,6 +40,10 @@ static void mail_release(struct mail *m)
 	buf_release(&m->subject);
 	buf_release(&m->date);
 	buf_release(&m->body);
+	buf_release(&m->msgid);
+	buf_release(&m->to);
+	buf_release(&m->cc);
+	buf_release(&m->change_id);
 }
 
 int series_parse_date(const char *date, long long *when, int *offset_minutes)
@@ -269,6 +278,12 @@ static void revision_release(struct revision *r)
 	free(r->name);
 	free(r->source);
 	free(r->base_commit);
+	free(r->thread_msgid);
+	free(r->thread_subject);
+	free(r->author);
+	free(r->to);
+	free(r->cc);
+	free(r->change_id);
 }
 
 static struct revision *revision_get(struct series *s, unsigned version, const char *source)
@@ -379,6 +394,35 @@ static void find_base_commit(struct buf *out, const char *text)
 	}
 }
 
+/* Copy b4's "change-id: <id>" trailer of 'text', if any (the last one). */
+static void find_change_id(struct buf *out, const char *text)
+{
+	const char *p = text;
+	while ((p = strstr(p, "change-id: "))) {
+		if (p == text || p[-1] == '\n') {
+			const char *h = p + 11;
+			size_t n = strcspn(h, " \t\n");
+			if (n && n <= 128) {
+				buf_reset(out);
+				buf_add(out, h, n);
+			}
+		}
+		p += 11;
+	}
+}
+
+/* The id inside a Message-ID header's <>, or the whole value without them. */
+static void msgid_value(struct buf *out, const char *v)
+{
+	const char *lt = strchr(v, '<');
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+	buf_reset(out);
+	if (lt && gt)
+		buf_add(out, lt + 1, (size_t)(gt - lt - 1));
+	else
+		buf_adds(out, v);
+}
+
 /*
  * Read one mail: headers, then the message up to "---", then the diff.
  * Returns 1 if it is a patch (filled into *p), 0 if not, and sets
@@ -400,6 +444,11 @@ static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
 	header_value(&raw, body->data, hdr_len, "From");
 	mime_decode_header(&m->from, raw.data);
 	header_value(&m->date, body->data, hdr_len, "Date");
+	buf_reset(&raw);
+	header_value(&raw, body->data, hdr_len, "Message-ID");
+	msgid_value(&m->msgid, raw.data);
+	header_value(&m->to, body->data, hdr_len, "To");
+	header_value(&m->cc, body->data, hdr_len, "Cc");
 	mail_text(&decoded, body->data, hdr_len, hdr_end ? hdr_end + 2 : "");
 	const char *text = decoded.data;
 
@@ -409,6 +458,7 @@ static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
 	if (is_reply(m->subject.data))
 		goto out;
 	find_base_commit(base_commit, text);
+	find_change_id(&m->change_id, text);
 
 	const char *diff = NULL;
 	if (!strncmp(text, "diff --git ", 11))
@@ -459,6 +509,7 @@ static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
 	p->subject = strdup(bare);
 	p->author = strdup(m->from.data);
 	p->date = strdup(m->date.data);
+	p->msgid = strdup(m->msgid.data);
 	int offset;
 	if (series_parse_date(p->date, &p->when, &offset) < 0)
 		p->when = 0;
@@ -473,6 +524,31 @@ out:
 }
 
 /* By N, then in the order the mails were read. */
+/*
+ * The thread fields of 'r' from mail 'm': its cover letter wins, else the
+ * patch with the lowest N ('rank' 1 for a cover letter, N + 1 for patch N).
+ */
+static void take_thread(struct revision *r, const struct mail *m, unsigned rank)
+{
+	if (r->thread_rank && r->thread_rank <= rank)
+		return;
+	r->thread_rank = rank;
+	free(r->thread_msgid);
+	free(r->thread_subject);
+	free(r->author);
+	free(r->to);
+	free(r->cc);
+	r->thread_msgid = strdup(m->msgid.data);
+	r->thread_subject = strdup(m->subject.data);
+	r->author = strdup(m->from.data);
+	r->to = strdup(m->to.data);
+	r->cc = strdup(m->cc.data);
+	if (m->change_id.len) {
+		free(r->change_id);
+		r->change_id = strdup(m->change_id.data);
+	}
+}
+
 static int compare_patches(const void *a, const void *b)
 {
 	const struct patch *x = a, *y = b;
@@ -494,6 +570,7 @@ static void patch_release(struct patch *p)
 	free(p->date);
 	free(p->message);
 	free(p->diff);
+	free(p->msgid);
 	free(p->file);
 }
 
@@ -550,6 +627,7 @@ static int parse_text(struct series *s, const char *file, const char *source,
 		if (rv && cover.len) {
 			free(rv->title);
 			rv->title = buf_detach(&cover, NULL);
+			take_thread(rv, &mails[i], 1);
 		}
 		if (rv && base.len && !rv->base_commit)
 			rv->base_commit = strdup(base.data);
@@ -585,6 +663,7 @@ static int parse_text(struct series *s, const char *file, const char *source,
 			r->alloc = r->alloc ? 2 * r->alloc : 16;
 			r->patches = realloc(r->patches, r->alloc * sizeof(*r->patches));
 		}
+		take_thread(r, &mails[i], p.index + 1);
 		p.seq = r->nr;
 		r->patches[r->nr++] = p;
 		found++;
@@ -731,6 +810,8 @@ static int check_revision(struct series *s, struct revision *r, struct kperror *
 				   r->source, r->version, r->nr, total);
 	if (!r->title)
 		r->title = strdup(r->patches[0].subject);
+	if (!r->change_id)
+		r->change_id = strdup("");
 	r->name = util_slug(r->title, 40);
 	return 0;
 }

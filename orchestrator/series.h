@@ -26,6 +26,7 @@ struct patch {
 	char *date;      /* the Date: header as sent */
 	char *message;   /* the commit message body: after the headers, up to "---" */
 	char *diff;      /* from the first "diff --git" up to the signature */
+	char *msgid;     /* the Message-ID without its <>, or "" */
 	char *file;      /* the file the mail was read from */
 	unsigned line;   /* the line the mail starts on in that file */
 	long long when;  /* the Date: as seconds since the epoch, 0 if unreadable */
@@ -38,6 +39,17 @@ struct revision {
 	char *name;       /* a slug of the title, for branch and directory names */
 	char *source;     /* the file (or directory) it came from */
 	char *base_commit; /* "base-commit:" from the cover letter or a patch, or NULL */
+	/*
+	 * The thread the revision was sent as, from its cover letter (else its
+	 * first patch): what a reply goes to.  All owned; NULL for a revision
+	 * made from commits, "" for a header the mail did not have.
+	 */
+	char *thread_msgid; /* Message-ID without <> */
+	char *thread_subject; /* its Subject: as sent ("[PATCH v2 0/3] ...") */
+	char *author;       /* From: */
+	char *to, *cc;      /* To: and Cc:, as sent */
+	char *change_id;    /* b4's "change-id:" trailer, or "" */
+	unsigned thread_rank; /* which mail gave them: 1 cover letter, N + 1 patch N */
 	struct patch *patches;
 	size_t nr, alloc;
 };

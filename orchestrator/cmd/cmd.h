@@ -80,6 +80,14 @@ void ui_print_plan(const struct plan *p);
 int ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
 		  const struct cell *cells, size_t n, double cells_wall, double started);
 /*
+ * What a CI step hands back to the list, into 'run_dir': checks.json (a
+ * patchwork check per patch, revision and arch) and reply.eml (to the
+ * newest revision's thread, summary.txt as its body), linked to [report]
+ * url.  Says what it wrote; -1 (said) if a file could not be written.
+ */
+int ui_write_feedback(const struct config *cfg, const char *run_dir, const struct series *s,
+		      const struct cell *cells, size_t n);
+/*
  * The command's return for a run whose cells' exit code is 'code' and
  * which 'failed' (kpipe or the machine): 0 or 1, or -1 with 'err' for
  * bad input (2), infrastructure (3) or an interruption.

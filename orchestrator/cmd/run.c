@@ -116,6 +116,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	kperror_release(&run_err);
 	if (ui_report_run(ctx->cfg.cache_dir, run_dir, title, rc.tree->base_desc, cells, plan.nr_cells, wall, start) < 0)
 		failed = 1;
+	if (!o.ranges.nr && ui_write_feedback(&ctx->cfg, run_dir, &s, cells, plan.nr_cells) < 0)
+		failed = 1;
 	ret = ui_run_exit(err, verdict_exit_code(cells, plan.nr_cells), failed, run_dir);
 out:
 	if (o.help) {

@@ -30,6 +30,9 @@ int cmd_series(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		       r->nr == 1 ? "" : "es", r->source);
 		run_revision_base(&base, &why, t, r);
 		printf("  base: %s\n", why.data);
+		if (r->thread_msgid && *r->thread_msgid)
+			printf("  thread: <%s> from %s%s%s\n", r->thread_msgid, r->author,
+			       *r->change_id ? ", change-id " : "", r->change_id);
 		for (size_t k = 0; k < r->nr; k++)
 			printf("  %u/%u %s\n      %s, %s\n", r->patches[k].index, r->patches[k].total,
 			       r->patches[k].subject, r->patches[k].author, r->patches[k].date);

@@ -2,6 +2,7 @@
 #include "../history.h"
 #include "../plan.h"
 #include "../proc.h"
+#include "../feedback.h"
 #include "../report.h"
 #include "../verdict.h"
 
@@ -296,6 +297,10 @@ int ui_write_reports(const char *run_dir, const char *title, const char *base_de
 	if (base_desc)
 		fprintf(f, "base: %s\n", base_desc);
 	ui_print_matrix(f, cells, n);
+	struct buf range = BUF_INIT;
+	report_range_diffs(&range, run_dir, cells, n, 0, 200);
+	fputs(range.data, f);
+	buf_release(&range);
 	fclose(f);
 	/* the subjects, titles and reasons in it are untrusted: no control character reaches the file */
 	buf_add_printable(&text, mem, len, 0);
@@ -398,6 +403,72 @@ int ui_report_run(const char *cache_dir, const char *run_dir, const char *title,
 	}
 	print_overlap(cells, n, cells_wall);
 	printf("results: %s (%s)\n", run_dir, util_duration(util_now() - started));
+	return ret;
+}
+
+int ui_write_feedback(const struct config *cfg, const char *run_dir, const struct series *s,
+		      const struct cell *cells, size_t n)
+{
+	struct buf url = BUF_INIT, path = BUF_INIT, out = BUF_INIT, summary = BUF_INIT, v = BUF_INIT;
+	char host[256] = "localhost", date[64];
+	char *real = realpath(run_dir, NULL);
+	const char *dir = real ? real : run_dir;
+	const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+	int ret = 0;
+	if (cfg->report_url && *cfg->report_url) {
+		buf_adds(&url, cfg->report_url);
+		while (url.len && url.data[url.len - 1] == '/')
+			buf_truncate(&url, url.len - 1);
+		buf_addf(&url, "/%s", base);
+	} else {
+		buf_addf(&url, "file://%s", dir);
+	}
+	feedback_checks_json(&out, s, cells, n, url.data);
+	buf_addf(&path, "%s/checks.json", run_dir);
+	int e = buf_write_file(&out, path.data);
+	size_t checks = 0;
+	for (const char *p = out.data; (p = strstr(p, "\"context\": ")); p++)
+		checks++;
+	if (e < 0) {
+		printf("error: cannot write '%s': %s\n", path.data, strerror(-e));
+		ret = -1;
+	}
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	time_t now = time(NULL);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", localtime(&now));
+	if (cfg->report_from && *cfg->report_from)
+		buf_adds(&v, cfg->report_from);
+	else
+		buf_addf(&v, "kpipe <kpipe@%s>", host);
+	struct buf msgid = BUF_INIT;
+	buf_addf(&msgid, "kpipe-%s-%s@%s", ui_run_id(), base, host);
+	buf_reset(&path);
+	buf_addf(&path, "%s/summary.txt", run_dir);
+	buf_read_file_max(&summary, path.data, 1u << 20);
+	buf_reset(&out);
+	int replied = feedback_reply(&out, s, v.data, date, msgid.data, summary.data, url.data) == 0;
+	if (replied) {
+		buf_reset(&path);
+		buf_addf(&path, "%s/reply.eml", run_dir);
+		e = buf_write_file(&out, path.data);
+		if (e < 0) {
+			printf("error: cannot write '%s': %s\n", path.data, strerror(-e));
+			ret = -1;
+		}
+	}
+	printf("for the list: checks.json (%zu patchwork check%s)", checks, checks == 1 ? "" : "s");
+	if (replied)
+		printf(", reply.eml (to %s)\n", s->revs[s->nr - 1].author);
+	else
+		printf("; no reply.eml: the newest revision came without a Message-ID\n");
+	buf_release(&msgid);
+	buf_release(&url);
+	buf_release(&path);
+	buf_release(&out);
+	buf_release(&summary);
+	buf_release(&v);
+	free(real);
 	return ret;
 }
 

@@ -32,6 +32,31 @@ if grep -q "^ *+ *+	for (; nr; nr--, pte++, addr += PAGE_SIZE)" "$run/range-diff
 else
 	failed "range-diff-v2.txt is missing or lacks v2's change: $(head -c 300 "$run/range-diff-v2.txt" 2>&1)"
 fi
+if grep -q "^range-diff v2: patch 1/2 changed" "$run/summary.txt" 2>/dev/null &&
+	grep -q "<h2>Range-diff v2</h2>" "$run/report.html" 2>/dev/null; then
+	pass "summary.txt and report.html show v2's range-diff"
+else
+	failed "summary.txt or report.html lacks v2's range-diff"
+fi
+# what a CI step hands back to the list: one patchwork check per patch, revision and arch
+expect_match "^for the list: checks.json \(8 patchwork checks\), reply.eml \(to Kai Example <kai@example.org>\)$" \
+	"the run says what it wrote for the list"
+OUT=$(python3 - "$run/checks.json" <<'PY' 2>&1
+import json, sys
+for c in json.load(open(sys.argv[1]))["checks"]:
+    print(c["revision"], c["patch"], c["context"], c["state"], c["msgid"], c["target_url"].split("#")[1], c["description"])
+PY
+)
+expect_match "^v1 1/2 kpipe-x86_64 success <20261102090101.101-kai@example.org> v1-x86_64 good on x86_64: the first bad patch is 2$" \
+	"checks.json: v1's patch 1/2 is good (bisect), by its Message-ID"
+expect_match "^v1 2/2 kpipe-arm64 fail <20261102090102.102-kai@example.org> v1-arm64 first bad patch on arm64: " \
+	"checks.json: v1's patch 2/2 fails on arm64, the first bad patch"
+expect_match "^v2 2/2 kpipe-x86_64 success .* builds, boots and passes [0-9]+ tests on x86_64$" "checks.json: v2 passes"
+OUT=$(cat "$run/reply.eml" 2>&1)
+expect_match "^In-Reply-To: <20261112090100.200-kai@example.org>$" "reply.eml answers v2's cover letter"
+expect_match "^Cc: linux-mm@kvack.org, Andrew Morton <akpm@linux-foundation.org>, Peter Xu <peterx@example.org>$" \
+	"reply.eml: the list and the Cc of the series"
+expect_match "^uffd_wp_zap_shmem +pass .*FAIL" "reply.eml: summary.txt as its body"
 tsv=$(cat "$run/summary.tsv" 2>/dev/null)
 OUT=$tsv
 expect_match "^cell	v1	x86_64	fail	" "v1 fails"

@@ -299,7 +299,7 @@ TEST(reports_junit_kcidb_html)
 	CHECK_CONTAINS(b.data, "\"path\": \"kpipe.t\", \"status\": \"FAIL\"");
 	buf_reset(&b);
 	CHECK(!strstr(b.data, "<svg")); /* no figures, no drawing */
-	report_html(&b, "s", c, 2);
+	report_html(&b, "s", NULL, c, 2);
 	CHECK_CONTAINS(b.data, "<td class=\"fail\" title=\"not ok: &lt;data&gt; &amp; &quot;marks&quot;\"><a href=\"v1-x86_64/tests/t.out\">fail</a></td>");
 	CHECK_CONTAINS(b.data, "<summary>v1/x86_64: WARNING in zap_pte_range (x1)</summary><pre>WARNING: ... &lt;stack&gt;</pre>");
 	/* every sample drawn, per cell, on one scale */
@@ -308,7 +308,7 @@ TEST(reports_junit_kcidb_html)
 		ktap_add_metric(&c[0].tests[0].ktap, "mprotect_rw", 20 + i, "ms");
 		ktap_add_metric(&c[1].tests[0].ktap, "mprotect_rw", 40 + i, "ms");
 	}
-	report_html(&b, "s", c, 2);
+	report_html(&b, "s", NULL, c, 2);
 	CHECK_CONTAINS(b.data, "<h2>Performance figures</h2>");
 	CHECK_CONTAINS(b.data, "<figcaption>t: mprotect_rw</figcaption>");
 	size_t dots = 0;
@@ -747,7 +747,7 @@ TEST(failures_compared_case_by_case)
 	strvec_clear(&out);
 	/* report.html says the same */
 	struct buf html = BUF_INIT;
-	report_html(&html, "s", c, 4);
+	report_html(&html, "s", NULL, c, 4);
 	CHECK_CONTAINS(html.data, "<h2>Changes between revisions</h2>");
 	CHECK_CONTAINS(html.data, "<li>v2 x86_64: t fails differently: now also &#39;B&#39;</li>");
 	CHECK_CONTAINS(html.data, " (fails on the base too, but not &#39;B&#39;)\"><a href=\"v2-x86_64/tests/t.out\">fail");

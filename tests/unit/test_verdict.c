@@ -72,7 +72,7 @@ TEST(every_verdict_against_every_baseline)
 			char scratch[32];
 			const char *label = verdict_label(cells, n, n - 1, scratch);
 			struct buf html = BUF_INIT, cellhtml = BUF_INIT;
-			report_html(&html, "s", cells, n);
+			report_html(&html, "s", NULL, cells, n);
 			buf_addf(&cellhtml, "<td class=\"%s\"><a href=\"v1-x86_64/console.log\">%s</a></td>",
 				 verdict_html_class(cells, n, n - 1), label);
 			CHECK_CONTAINS(html.data, cellhtml.data);

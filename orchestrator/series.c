@@ -523,6 +523,67 @@ out:
 	return ret;
 }
 
+/* The first <id> of a References:/In-Reply-To: value, without <>. */
+static void first_msgid(struct buf *out, const char *v)
+{
+	const char *lt = strchr(v, '<');
+	const char *gt = lt ? strchr(lt, '>') : NULL;
+	buf_reset(out);
+	if (lt && gt)
+		buf_add(out, lt + 1, (size_t)(gt - lt - 1));
+}
+
+void series_read_mail(struct series_mail *out, const char *raw, size_t len)
+{
+	struct mail m;
+	struct patch p = { 0 };
+	struct buf cover = BUF_INIT, base = BUF_INIT, v = BUF_INIT, thread = BUF_INIT;
+	memset(out, 0, sizeof(*out));
+	mail_init(&m, 1);
+	buf_add(&m.body, raw, strnlen(raw, len));
+	int is_patch = mail_to_patch(&p, &m, &out->version, &cover, &base);
+	const char *hdr_end = strstr(m.body.data, "\n\n");
+	size_t hdr_len = hdr_end ? (size_t)(hdr_end - m.body.data) + 1 : m.body.len;
+	header_value(&v, m.body.data, hdr_len, "References");
+	first_msgid(&thread, v.data);
+	if (!thread.len) {
+		buf_reset(&v);
+		header_value(&v, m.body.data, hdr_len, "In-Reply-To");
+		first_msgid(&thread, v.data);
+	}
+	size_t off = series_parse_subject(m.subject.data, &out->version, &out->index, &out->total);
+	out->kind = is_patch ? SERIES_MAIL_PATCH : cover.len ? SERIES_MAIL_COVER : SERIES_MAIL_OTHER;
+	out->msgid = strdup(m.msgid.data);
+	out->thread = buf_detach(&thread, NULL);
+	out->subject = strdup(m.subject.data);
+	out->bare = strdup(m.subject.data + off);
+	out->from = strdup(m.from.data);
+	out->change_id = strdup(m.change_id.data);
+	int offset;
+	if (series_parse_date(m.date.data, &out->when, &offset) < 0)
+		out->when = 0;
+	for (const char *q = m.subject.data; q < m.subject.data + off; q++)
+		if (!strncasecmp(q, "RESEND", 6))
+			out->resend = 1;
+	patch_release(&p);
+	mail_release(&m);
+	buf_release(&cover);
+	buf_release(&base);
+	buf_release(&v);
+	buf_release(&thread);
+}
+
+void series_mail_release(struct series_mail *m)
+{
+	free(m->msgid);
+	free(m->thread);
+	free(m->subject);
+	free(m->bare);
+	free(m->from);
+	free(m->change_id);
+	memset(m, 0, sizeof(*m));
+}
+
 /* By N, then in the order the mails were read. */
 /*
  * The thread fields of 'r' from mail 'm': its cover letter wins, else the

@@ -85,6 +85,30 @@ void series_release(struct series *s);
 int series_parse_buffer(struct series *out, const char *name, const char *data, size_t len,
 			struct kperror *err);
 
+/* What one mail is, for grouping mails into series (kpipe watch). */
+enum series_mail_kind { SERIES_MAIL_OTHER, SERIES_MAIL_COVER, SERIES_MAIL_PATCH };
+
+struct series_mail {
+	enum series_mail_kind kind; /* a reply or a mail without a diff is OTHER */
+	char *msgid;       /* Message-ID without <>, "" if none */
+	char *thread;      /* the first id of References:, else In-Reply-To:, else "" */
+	char *subject;     /* the Subject: as sent (decoded) */
+	char *bare;        /* without its [...] prefixes */
+	char *from;        /* the From: header */
+	char *change_id;   /* b4's change-id: trailer, or "" */
+	long long when;    /* its Date: in seconds since the epoch, 0 if unreadable */
+	unsigned version;  /* from the subject, 0 if none */
+	unsigned index, total; /* N/M, 0/0 if none */
+	int resend;        /* the subject says RESEND */
+};
+
+/*
+ * Read one mail (RFC 822, no mbox "From " line) into *out; free with
+ * series_mail_release().  Never fails: what it cannot read stays empty.
+ */
+void series_read_mail(struct series_mail *out, const char *raw, size_t len);
+void series_mail_release(struct series_mail *m);
+
 /* Parse an RFC 2822 date; returns 0 and sets *when and *offset_minutes. */
 int series_parse_date(const char *date, long long *when, int *offset_minutes);
 

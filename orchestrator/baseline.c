@@ -83,6 +83,58 @@ done:
 	return ret;
 }
 
+/* Copy the directory 'src' of the loaded cell 'from' into out->dir and move its results into *out. */
+static int take_cell(struct cell *out, struct cell *from, const char *src, struct kperror *err)
+{
+	if (copy_dir(src, out->dir, err) < 0)
+		return -1;
+	out->verdict = from->verdict;
+	free(out->commit);
+	out->commit = from->commit;
+	from->commit = NULL;
+	free(out->detail);
+	out->detail = from->detail;
+	from->detail = NULL;
+	free(out->accel);
+	out->accel = from->accel;
+	from->accel = NULL;
+	out->tests = from->tests;
+	out->nr_tests = from->nr_tests;
+	from->tests = NULL;
+	from->nr_tests = 0;
+	out->splats = from->splats;
+	from->splats.v = NULL;
+	from->splats.nr = 0;
+	return 1;
+}
+
+/* The cell of 'arch' and 'patchset' among 'cells' (a revision's, not the base), or NULL. */
+static struct cell *tested_cell(struct cell *cells, size_t n, const char *arch, const char *patchset)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(cells[i].revision, "base") && !strcmp(cells[i].arch, arch) && cells[i].patchset &&
+		    !strcmp(cells[i].patchset, patchset) && cells[i].dir && cells[i].verdict != CELL_INFRA &&
+		    cells[i].verdict != CELL_NOT_RUN)
+			return &cells[i];
+	return NULL;
+}
+
+int baseline_load_tested(struct cell *out, const char *run_dir, const char *arch, const char *patchset,
+			 struct kperror *err)
+{
+	struct cell *cells = NULL;
+	size_t n = 0;
+	int ret;
+	if (results_load_summary(&cells, &n, NULL, run_dir, err) < 0)
+		return -1;
+	struct cell *c = tested_cell(cells, n, arch, patchset);
+	ret = !c ? 0 : out ? take_cell(out, c, c->dir, err) : 1;
+	for (size_t i = 0; i < n; i++)
+		results_cell_release(&cells[i]);
+	free(cells);
+	return ret;
+}
+
 int baseline_cached(const char *cache_dir, const char *key)
 {
 	struct buf cell_dir = BUF_INIT;
@@ -107,28 +159,7 @@ int baseline_load(struct cell *out, const char *cache_dir, const char *key, stru
 		ret = n != 1 && !err->msg.len ? kperror_set(err, KPERROR_INFRA, "broken baseline '%s'", dir.data) : -1;
 		goto out;
 	}
-	if (copy_dir(cell_dir.data, out->dir, err) < 0) {
-		ret = -1;
-		goto out;
-	}
-	out->verdict = cells[0].verdict;
-	free(out->commit);
-	out->commit = cells[0].commit;
-	cells[0].commit = NULL;
-	free(out->detail);
-	out->detail = cells[0].detail;
-	cells[0].detail = NULL;
-	free(out->accel);
-	out->accel = cells[0].accel;
-	cells[0].accel = NULL;
-	out->tests = cells[0].tests;
-	out->nr_tests = cells[0].nr_tests;
-	cells[0].tests = NULL;
-	cells[0].nr_tests = 0;
-	out->splats = cells[0].splats;
-	cells[0].splats.v = NULL;
-	cells[0].splats.nr = 0;
-	ret = 1;
+	ret = take_cell(out, &cells[0], cell_dir.data, err);
 out:
 	for (size_t i = 0; i < n; i++)
 		results_cell_release(&cells[i]);

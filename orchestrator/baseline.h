@@ -29,6 +29,15 @@ int baseline_cached(const char *cache_dir, const char *key);
  * with 'err' on a broken cache entry.
  */
 int baseline_load(struct cell *out, const char *cache_dir, const char *key, struct kperror *err);
+/*
+ * A revision tested in an earlier run (kpipe run --tested RUN_DIR): load
+ * the cell of 'arch' whose patches hash to 'patchset' (a real verdict,
+ * not infra) from 'run_dir' into *out, whose dir must be made (the files
+ * are copied in).  With 'out' NULL only tell whether it is there.
+ * Returns 1 if found, 0 if not, -1 with 'err' if the run cannot be read.
+ */
+int baseline_load_tested(struct cell *out, const char *run_dir, const char *arch, const char *patchset,
+			 struct kperror *err);
 /* Store 'c' (a finished baseline cell with a real verdict) under 'key'. */
 int baseline_store(const struct cell *c, const char *cache_dir, const char *key,
 		   struct kperror *err);

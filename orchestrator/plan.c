@@ -45,12 +45,12 @@ void plan_make(struct plan *out, const struct plan_input *in)
 	for (size_t r = 0; r < in->nr_revs; r++) {
 		const struct plan_revision *rev = &p->revs[r];
 		for (size_t a = 0; a < narch; a++) {
-			unsigned steps = PLAN_BUILD | PLAN_GUEST;
+			unsigned steps = rev->tested ? PLAN_LOAD : PLAN_BUILD | PLAN_GUEST;
 			if (!rev->from_commits)
-				steps |= PLAN_APPLY;
-			if (in->each_patch)
+				steps |= PLAN_APPLY; /* a tested one too: its commits show what changed since */
+			if (in->each_patch && !rev->tested)
 				steps |= PLAN_EACH_PATCH;
-			if (in->bisect)
+			if (in->bisect && !rev->tested)
 				steps |= PLAN_BISECT;
 			struct plan_cell *c = add_cell(p, rev->name, r, a, steps);
 			if (in->with_baseline && rev->on_base)
@@ -87,7 +87,9 @@ static void describe_steps(struct buf *out, const struct plan *p, const struct p
 	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
 		if (!(c->steps & names[k].bit))
 			continue;
-		buf_addf(out, "%s%s", first ? "" : ", ", names[k].what);
+		const char *what = names[k].bit == PLAN_LOAD && c->rev != PLAN_NONE
+					   ? "tested in an earlier run: loaded, not built" : names[k].what;
+		buf_addf(out, "%s%s", first ? "" : ", ", what);
 		first = 0;
 	}
 	if (c->steps & PLAN_APPLY)

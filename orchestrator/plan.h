@@ -17,7 +17,7 @@
 
 /* What a cell needs done, as bits of plan_cell.steps. */
 enum plan_step {
-	PLAN_LOAD = 1 << 0,       /* the base's result is cached: load it */
+	PLAN_LOAD = 1 << 0,       /* the result is known: the base's cached, or a revision tested before */
 	PLAN_APPLY = 1 << 1,      /* the revision's patches applied as commits (once per revision) */
 	PLAN_EACH_PATCH = 1 << 2, /* every patch built on its own (--each-patch) */
 	PLAN_BUILD = 1 << 3,      /* kernel, guest tests and selftests built (build lane) */
@@ -34,6 +34,7 @@ struct plan_revision {
 	size_t nr_patches;
 	int on_base;      /* applied onto the run's base: compared with the base cells */
 	int from_commits; /* --commits: already in the tree, nothing to apply */
+	int tested;       /* tested in an earlier run (kpipe run --tested): applied, then loaded */
 };
 
 struct plan_cell {

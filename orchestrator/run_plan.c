@@ -35,6 +35,16 @@ static void hex_of(char **out, const git_oid *id)
 	*out = strdup(hex);
 }
 
+/* The patchset hash of 'rev', as its cells carry it. */
+static void revision_patchset(struct buf *out, const struct revision *rev)
+{
+	const char **diffs = calloc(rev->nr ? rev->nr : 1, sizeof(*diffs));
+	for (size_t k = 0; k < rev->nr; k++)
+		diffs[k] = rev->patches[k].diff;
+	results_patchset_hash(out, diffs, rev->nr);
+	free(diffs);
+}
+
 /* Every cell of the plan, named, with its directory; NOT_RUN until decided. */
 static int make_cells(struct cell *cells, const struct plan *plan, const struct run_revision *revs,
 		      const char *run_dir, struct kperror *err)
@@ -52,11 +62,7 @@ static int make_cells(struct cell *cells, const struct plan *plan, const struct 
 		if (pc->rev != PLAN_NONE) {
 			const struct revision *rev = revs[pc->rev].rev;
 			struct buf hash = BUF_INIT;
-			const char **diffs = calloc(rev->nr ? rev->nr : 1, sizeof(*diffs));
-			for (size_t k = 0; k < rev->nr; k++)
-				diffs[k] = rev->patches[k].diff;
-			results_patchset_hash(&hash, diffs, rev->nr);
-			free(diffs);
+			revision_patchset(&hash, rev);
 			c->patchset = hash.len ? buf_detach(&hash, NULL) : NULL;
 			if (pc->rev > 0 && revs[pc->rev - 1].rev->nr && rev->nr) {
 				revcmp_describe(&hash, NULL, revs[pc->rev - 1].rev, rev);
@@ -320,6 +326,23 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 		hex_of(&c->commit, &rr->commits.head);
 		hex_of(&c->onto, &rr->onto);
 		c->branch = rr->commits.branch ? strdup(rr->commits.branch) : NULL;
+		if (pc->steps & PLAN_LOAD) {
+			/* tested before: its results, as that run found them */
+			int found = baseline_load_tested(c, rr->tested_dir, arch, c->patchset, err);
+			if (found == 0)
+				kperror_set(err, KPERROR_INFRA, "the run '%s' no longer holds %s/%s", rr->tested_dir,
+					    c->revision, arch);
+			if (found > 0)
+				splat_ignore(&c->splats, &ctx->cfg->splat_ignore); /* today's noise list */
+			if (found <= 0 || results_write_cell(c, err) < 0)
+				goto out;
+			struct buf tag = BUF_INIT;
+			buf_addf(&tag, "%s %s", c->revision, arch);
+			run_ctx_say(ctx, tag.data, "tested before: %s, loaded from %s", results_cell_verdict_name(c->verdict),
+				    rr->tested_dir);
+			buf_release(&tag);
+			continue;
+		}
 		if (pc->steps & PLAN_EACH_PATCH) {
 			o.rev = rr->rev;
 			o.base = &rr->onto;
@@ -468,6 +491,7 @@ void run_plan_make(struct plan *out, const struct run_ctx *ctx, const struct run
 		prs[r].nr_patches = revs[r].rev->nr;
 		prs[r].on_base = git_oid_equal(&revs[r].onto, &revs[0].onto);
 		prs[r].from_commits = revs[r].range != NULL;
+		prs[r].tested = revs[r].tested_dir != NULL;
 	}
 	for (size_t a = 0; a < arches->nr; a++) {
 		const struct arch_ready *ready = run_ctx_arch(ctx, arches->v[a]);
@@ -502,8 +526,39 @@ void run_bases_free(struct run_base *bases, size_t n)
 	free(bases);
 }
 
+int run_plan_find_tested(struct run_revision *revs, size_t nr, const struct strvec *arches,
+			 const struct strvec *dirs, struct kperror *err)
+{
+	struct buf hash = BUF_INIT;
+	int ret = -1;
+	for (size_t r = 0; r < nr; r++) {
+		if (revs[r].range)
+			continue;
+		buf_reset(&hash);
+		revision_patchset(&hash, revs[r].rev);
+		for (size_t d = 0; d < dirs->nr && !revs[r].tested_dir; d++) {
+			size_t found = 0;
+			for (size_t a = 0; a < arches->nr; a++) {
+				int k = baseline_load_tested(NULL, dirs->v[d], arches->v[a], hash.data, err);
+				if (k < 0) {
+					err->kind = KPERROR_INPUT;
+					goto out;
+				}
+				found += k > 0;
+			}
+			if (arches->nr && found == arches->nr)
+				revs[r].tested_dir = strdup(dirs->v[d]);
+		}
+	}
+	ret = 0;
+out:
+	buf_release(&hash);
+	return ret;
+}
+
 void run_revision_release(struct run_revision *r)
 {
+	free(r->tested_dir);
 	free(r->onto_why);
 	apply_result_release(&r->commits);
 	free(r->range);

@@ -21,6 +21,7 @@ struct run_revision {
 	struct apply_result commits; /* --commits: given; else filled by the apply step */
 	char *range;               /* --commits: the range as given, else NULL */
 	double apply_seconds;      /* how long applying took */
+	char *tested_dir;          /* the earlier run that tested these very patches (--tested), or NULL */
 };
 
 /* What the runner keeps of a base cell: its cache key. */
@@ -75,6 +76,15 @@ void run_plan_make(struct plan *out, const struct run_ctx *ctx, const struct run
 int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx *ctx,
 		     const struct plan *plan, struct run_revision *revs, const struct run_base *bases,
 		     const git_oid *base, const char *run_dir, struct kperror *err);
+
+/*
+ * For each revision of 'revs' (none from commits), the first of the runs
+ * 'dirs' whose cells tested its very patches (the same patchset hash)
+ * on every arch of the config: rr->tested_dir.  A run that cannot be read
+ * is an error (bad input: it was named by the user).
+ */
+int run_plan_find_tested(struct run_revision *revs, size_t nr, const struct strvec *arches,
+			 const struct strvec *dirs, struct kperror *err);
 
 void run_revision_release(struct run_revision *r);
 

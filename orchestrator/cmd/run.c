@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--bisect] [--dry-run] SERIES...\n"
+static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--bisect] [--dry-run] [--tested RUN] SERIES...\n"
 	"       kpipe run [options] --commits RANGE [--commits RANGE...]\n"
 	"  --commits:    test commits already in the tree (\"A..B\", or \"B\" for base..B);\n"
 	"                each RANGE is one revision\n"
@@ -24,12 +24,16 @@ static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--
 	"                 apart from pre-existing ones)\n"
 	"  --dry-run:    print the plan (what is cached, what will be built and\n"
 	"                booted, in what order) and exit\n"
+	"  --tested RUN: a revision whose very patches RUN (an earlier results\n"
+	"                directory) tested on every arch is loaded from it, not\n"
+	"                built again: v5 compared with the v4 you already have\n"
 	"  SERIES: an mbox (git format-patch, b4), a .patch file or a directory of them;\n"
 	"  give several, one per revision (v1.mbox v2.mbox ...).\n";
 
 struct run_options {
 	int with_baseline, each_patch, bisect, dry_run, help;
 	struct strvec ranges; /* --commits */
+	struct strvec tested; /* --tested */
 	char **files;
 	size_t nr_files;
 };
@@ -40,6 +44,7 @@ static int parse_options(struct run_options *o, int argc, char **argv, struct kp
 		{ "no-baseline", no_argument, NULL, 'B' }, { "each-patch", no_argument, NULL, 'E' },
 		{ "bisect", no_argument, NULL, 'S' },      { "dry-run", no_argument, NULL, 'n' },
 		{ "commits", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
+		{ "tested", required_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -51,6 +56,7 @@ static int parse_options(struct run_options *o, int argc, char **argv, struct kp
 		case 'S': o->bisect = 1; break;
 		case 'n': o->dry_run = 1; break;
 		case 'C': strvec_push(&o->ranges, optarg); break;
+		case 'T': strvec_push(&o->tested, optarg); break;
 		case 'h': o->help = 1; return 0;
 		default: return kperror_set(err, KPERROR_INPUT, "%s", usage);
 		}
@@ -63,6 +69,14 @@ static int parse_options(struct run_options *o, int argc, char **argv, struct kp
 	}
 	if (o->nr_files && o->ranges.nr)
 		return kperror_set(err, KPERROR_INPUT, "run: give series files or --commits, not both");
+	for (size_t i = 0; i < o->tested.nr; i++) {
+		char *summary = util_strfmt("%s/summary.tsv", o->tested.v[i]);
+		int there = util_exists(summary);
+		free(summary);
+		if (!there)
+			return kperror_set(err, KPERROR_INPUT, "run: --tested '%s' is no kpipe results directory (no summary.tsv)",
+					   o->tested.v[i]);
+	}
 	return 0;
 }
 
@@ -81,7 +95,8 @@ static int read_series(struct series *s, const struct run_options *o, struct kpe
 
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 {
-	struct run_options o = { .with_baseline = 1, .each_patch = ctx->cfg.each_patch, .ranges = STRVEC_INIT };
+	struct run_options o = { .with_baseline = 1, .each_patch = ctx->cfg.each_patch, .ranges = STRVEC_INIT,
+				 .tested = STRVEC_INIT };
 	struct series s = SERIES_INIT;
 	struct run_ctx rc = { &ctx->cfg, NULL, ui_run_id(), &ui_run, NULL, 0 };
 	struct run_revision *revs = NULL;
@@ -96,6 +111,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	if (parse_options(&o, argc, argv, err) < 0 || o.help || read_series(&s, &o, err) < 0 ||
 	    cmd_lock_cache(ctx, err) < 0 || ui_prepare_arches(&rc, err) < 0 || ui_open_tree(&rc, err) < 0 ||
 	    run_plan_revisions(&revs, &base, &s, &o.ranges, rc.tree, err) < 0 ||
+	    run_plan_find_tested(revs, s.nr, &ctx->cfg.arches, &o.tested, err) < 0 ||
 	    run_plan_bases(&bases, &rc, &base, err) < 0)
 		goto out;
 	ui_print_series(&s, o.ranges.nr > 0);
@@ -133,6 +149,7 @@ out:
 	run_bases_free(bases, ctx->cfg.arches.nr);
 	plan_release(&plan);
 	strvec_clear(&o.ranges);
+	strvec_clear(&o.tested);
 	free(run_dir);
 	tree_free(rc.tree);
 	run_ctx_release(&rc);

@@ -59,6 +59,32 @@ TEST(cells_baselines_and_previous_revisions)
 	strvec_clear(&arches);
 }
 
+TEST(a_revision_tested_before_is_loaded)
+{
+	struct strvec arches = STRVEC_INIT;
+	strvec_push(&arches, "x86_64");
+	struct plan_revision revs[] = { { "v1", 1, 2, 1, 0, 1 }, { "v2", 2, 2, 1, 0, 0 } };
+	int cached[] = { 1 };
+	struct plan_input in = { .arches = &arches, .revs = revs, .nr_revs = 2, .base_cached = cached,
+				 .with_baseline = 1, .each_patch = 1, .bisect = 1 };
+	struct plan p;
+	plan_make(&p, &in);
+	CHECK(p.nr_cells == 3);
+	if (p.nr_cells == 3) {
+		/* applied (its commits are what v2 is compared with), neither built, bisected nor built per patch */
+		CHECK(p.cells[1].steps == (PLAN_LOAD | PLAN_APPLY));
+		CHECK(p.cells[2].steps == (PLAN_APPLY | PLAN_EACH_PATCH | PLAN_BUILD | PLAN_GUEST | PLAN_BISECT));
+		CHECK(p.cells[2].prev == 1);
+	}
+	struct buf text = BUF_INIT;
+	plan_describe(&text, &p);
+	CHECK_CONTAINS(text.data, "  2. v1/x86_64: tested in an earlier run: loaded, not built, apply (2 patches); "
+				  "compared with base/x86_64\n");
+	buf_release(&text);
+	plan_release(&p);
+	strvec_clear(&arches);
+}
+
 TEST(options_shape_the_steps)
 {
 	struct strvec arches = STRVEC_INIT;
@@ -87,5 +113,6 @@ TEST(options_shape_the_steps)
 const struct unit_test plan_tests[] = {
 	{ "plan: cells, baselines and previous revisions", cells_baselines_and_previous_revisions },
 	{ "plan: options shape the steps", options_shape_the_steps },
+	{ "plan: a revision tested in an earlier run is applied and loaded, not built", a_revision_tested_before_is_loaded },
 	{ NULL, NULL },
 };

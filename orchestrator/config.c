@@ -20,6 +20,9 @@ const char config_default_ini[] =
 	"cache = auto\n"
 	"# one directory per run is made below this\n"
 	"results = results\n"
+	"# the SQLite database of every run and of what kpipe watch has read and\n"
+	"# tested; auto: history.sqlite in the cache\n"
+	"history = auto\n"
 	"\n"
 	"[tree]\n"
 	"# an existing kernel git tree; empty: import 'tarball' once into the cache\n"
@@ -115,6 +118,7 @@ struct key {
 static const struct key keys[] = {
 	S("paths", "cache", cache_dir),
 	S("paths", "results", results_dir),
+	S("paths", "history", history_path),
 	S("tree", "path", tree_path),
 	S("tree", "base", tree_base),
 	S("tree", "tarball", tree_tarball),
@@ -251,6 +255,10 @@ static int resolve_auto(struct config *cfg, struct kperror *err)
 			return kperror_set(err, KPERROR_INPUT, "%s: [paths] cache = auto needs $XDG_CACHE_HOME "
 					   "or $HOME (an absolute path): set [paths] cache", cfg->source);
 	}
+	if (!*cfg->history_path || !strcmp(cfg->history_path, "auto")) {
+		free(cfg->history_path);
+		cfg->history_path = util_strfmt("%s/history.sqlite", cfg->cache_dir);
+	}
 	if (!strcmp(cfg->vm_uri, "auto")) {
 		free(cfg->vm_uri);
 		cfg->vm_uri = strdup(root ? "qemu:///system" : "qemu:///session");
@@ -340,6 +348,7 @@ void config_release(struct config *cfg)
 {
 	free(cfg->cache_dir);
 	free(cfg->results_dir);
+	free(cfg->history_path);
 	free(cfg->tree_path);
 	free(cfg->tree_base);
 	free(cfg->tree_tarball);

@@ -17,6 +17,7 @@
 struct config {
 	char *cache_dir;     /* [paths] cache ("auto" is resolved: root's or the user's) */
 	char *results_dir;   /* [paths] results */
+	char *history_path;  /* [paths] history ("auto" is resolved: <cache>/history.sqlite) */
 	char *tree_path;     /* [tree] path ("" = import the tarball) */
 	char *tree_base;     /* [tree] base */
 	char *tree_tarball;  /* [tree] tarball */

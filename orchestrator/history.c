@@ -199,3 +199,150 @@ out:
 	sqlite3_close(db);
 	return ret;
 }
+
+/* kpipe watch's state: where each inbox was read up to, the mails kept, what was tested */
+static const char watch_schema[] =
+	"CREATE TABLE IF NOT EXISTS watch_position(inbox TEXT PRIMARY KEY, position TEXT);"
+	"CREATE TABLE IF NOT EXISTS watch_mail(msgid TEXT PRIMARY KEY, inbox TEXT, raw BLOB);"
+	"CREATE TABLE IF NOT EXISTS watch_tested(series TEXT, patchset TEXT, version INTEGER,"
+	"  run_dir TEXT, verdict TEXT, at TEXT DEFAULT (datetime('now')), PRIMARY KEY(series, patchset));";
+
+struct history_watch {
+	sqlite3 *db;
+	int in_tx;
+};
+
+int history_watch_open(struct history_watch **out, const char *db_path, struct kperror *err)
+{
+	struct history_watch *w = calloc(1, sizeof(*w));
+	if (open_db(&w->db, db_path, err) < 0) {
+		free(w);
+		return -1;
+	}
+	if (sqlite3_exec(w->db, watch_schema, NULL, NULL, NULL) != SQLITE_OK) {
+		db_error(err, w->db, "creating the watch tables");
+		sqlite3_close(w->db);
+		free(w);
+		return -1;
+	}
+	*out = w;
+	return 0;
+}
+
+int history_watch_begin(struct history_watch *w, struct kperror *err)
+{
+	if (sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(err, w->db, "starting a transaction");
+	w->in_tx = 1;
+	return 0;
+}
+
+int history_watch_end(struct history_watch *w, int keep, struct kperror *err)
+{
+	if (!w->in_tx)
+		return 0;
+	w->in_tx = 0;
+	if (sqlite3_exec(w->db, keep ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+		return db_error(err, w->db, keep ? "commit" : "rollback");
+	return 0;
+}
+
+void history_watch_close(struct history_watch *w)
+{
+	if (!w)
+		return;
+	if (w->in_tx)
+		sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(w->db);
+	free(w);
+}
+
+int history_watch_position(struct history_watch *w, const char *inbox, struct buf *out, struct kperror *err)
+{
+	sqlite3_stmt *st = NULL;
+	buf_reset(out);
+	if (sqlite3_prepare_v2(w->db, "SELECT position FROM watch_position WHERE inbox = ?", -1, &st, NULL) != SQLITE_OK)
+		return db_error(err, w->db, "reading a position");
+	sqlite3_bind_text(st, 1, inbox, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		buf_adds(out, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int history_watch_set_position(struct history_watch *w, const char *inbox, const char *position,
+			       struct kperror *err)
+{
+	const void *args[] = { inbox, position };
+	if (exec_bound(w->db, "INSERT OR REPLACE INTO watch_position VALUES(?,?)", "tt", args) < 0)
+		return db_error(err, w->db, "keeping a position");
+	return 0;
+}
+
+int history_watch_add_mail(struct history_watch *w, const char *inbox, const char *msgid, const char *raw,
+			   size_t len, struct kperror *err)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(w->db, "INSERT OR IGNORE INTO watch_mail VALUES(?,?,?)", -1, &st, NULL) != SQLITE_OK)
+		return db_error(err, w->db, "keeping a mail");
+	sqlite3_bind_text(st, 1, msgid, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, inbox, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(st, 3, raw, (int)len, SQLITE_TRANSIENT);
+	int rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return db_error(err, w->db, "keeping a mail");
+	return sqlite3_changes(w->db) > 0;
+}
+
+int history_watch_each_mail(struct history_watch *w, int (*fn)(void *data, const char *raw, size_t len),
+			    void *data, struct kperror *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = 0;
+	if (sqlite3_prepare_v2(w->db, "SELECT raw FROM watch_mail ORDER BY rowid", -1, &st, NULL) != SQLITE_OK)
+		return db_error(err, w->db, "reading the mails");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const void *raw = sqlite3_column_blob(st, 0);
+		int len = sqlite3_column_bytes(st, 0);
+		if (fn(data, raw ? raw : "", (size_t)len) < 0) {
+			ret = -1;
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int history_watch_tested(struct history_watch *w, const char *series, const char *patchset, struct buf *run_dir,
+			 struct buf *verdict, unsigned *version, struct kperror *err)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+	if (sqlite3_prepare_v2(w->db, "SELECT run_dir, verdict, version FROM watch_tested WHERE series = ? AND patchset = ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return db_error(err, w->db, "reading what was tested");
+	sqlite3_bind_text(st, 1, series, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, patchset, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		buf_reset(run_dir);
+		buf_adds(run_dir, (const char *)sqlite3_column_text(st, 0));
+		buf_reset(verdict);
+		buf_adds(verdict, (const char *)sqlite3_column_text(st, 1));
+		*version = (unsigned)sqlite3_column_int(st, 2);
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int history_watch_record(struct history_watch *w, const char *series, const char *patchset, unsigned version,
+			 const char *run_dir, const char *verdict, struct kperror *err)
+{
+	long long v = version;
+	const void *args[] = { series, patchset, &v, run_dir, verdict };
+	if (exec_bound(w->db, "INSERT OR REPLACE INTO watch_tested(series, patchset, version, run_dir, verdict)"
+			      " VALUES(?,?,?,?,?)", "ttitt", args) < 0)
+		return db_error(err, w->db, "recording a tested revision");
+	return 0;
+}

@@ -36,6 +36,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, NEED_CONFIG | LOCK_AFTER_INPUT, "SERIES...     apply, build, boot and test every revision" },
+	{ "watch", cmd_watch, NEED_CONFIG | LOCK_AFTER_INPUT, "INBOX...    test every new revision arriving in a public-inbox or maildir" },
 	{ "series", cmd_series, 0, "FILE...    show the revisions and patches found, touch nothing" },
 	{ "tree", cmd_tree, NEED_CONFIG | NEED_LOCK, "              import (once) and show the base tree" },
 	{ "apply", cmd_apply, NEED_CONFIG | NEED_LOCK, "SERIES...   apply each revision as commits on a branch" },

@@ -35,6 +35,7 @@ void cmd_unlock_cache(struct cmd_ctx *ctx);
 int cmd_lock_cache(struct cmd_ctx *ctx, struct kperror *err);
 
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
+int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_series(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_tree(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
 int cmd_apply(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err);
@@ -73,11 +74,11 @@ void ui_print_series(const struct series *s, int from_commits);
 void ui_print_plan(const struct plan *p);
 /*
  * The end of a run: summary.json/.tsv, the reports, the history record
- * (in 'cache_dir'), then the matrix, the time per revision and what the
+ * (into the database 'history_path'), then the matrix, the time per revision and what the
  * overlap saved, and where the results are.  -1 (said in the output) if
  * a report or the history could not be written.
  */
-int ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
+int ui_report_run(const char *history_path, const char *run_dir, const char *title, const char *base_desc,
 		  const struct cell *cells, size_t n, double cells_wall, double started);
 /*
  * What a CI step hands back to the list, into 'run_dir': checks.json (a

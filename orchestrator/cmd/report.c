@@ -24,9 +24,8 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	int ret = -1;
 	if (argc >= 2 && !strcmp(argv[1], "--history")) {
 		struct strvec changes = STRVEC_INIT;
-		struct buf about = BUF_INIT, db = BUF_INIT;
-		buf_addf(&db, "%s/history.sqlite", ctx->cfg.cache_dir);
-		ret = history_changes(&changes, &about, db.data, argc > 2 ? argv[2] : NULL, err);
+		struct buf about = BUF_INIT;
+		ret = history_changes(&changes, &about, ctx->cfg.history_path, argc > 2 ? argv[2] : NULL, err);
 		if (ret == 0) {
 			printf("%s\n", about.data);
 			for (size_t i = 0; i < changes.nr; i++)
@@ -36,7 +35,6 @@ int cmd_report(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		}
 		strvec_clear(&changes);
 		buf_release(&about);
-		buf_release(&db);
 		return ret;
 	}
 	if (argc > 2)

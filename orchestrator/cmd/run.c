@@ -130,7 +130,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	if (failed)
 		printf("%s: %s\n", run_err.kind == KPERROR_INTERRUPTED ? "interrupted" : "error", run_err.msg.data);
 	kperror_release(&run_err);
-	if (ui_report_run(ctx->cfg.cache_dir, run_dir, title, rc.tree->base_desc, cells, plan.nr_cells, wall, start) < 0)
+	if (ui_report_run(ctx->cfg.history_path, run_dir, title, rc.tree->base_desc, cells, plan.nr_cells, wall, start) < 0)
 		failed = 1;
 	if (!o.ranges.nr && ui_write_feedback(&ctx->cfg, run_dir, &s, cells, plan.nr_cells) < 0)
 		failed = 1;

@@ -373,11 +373,10 @@ static void print_overlap(const struct cell *cells, size_t n, double wall)
 	       summed > wall ? summed - wall : 0.0);
 }
 
-int ui_report_run(const char *cache_dir, const char *run_dir, const char *title, const char *base_desc,
+int ui_report_run(const char *history_path, const char *run_dir, const char *title, const char *base_desc,
 		  const struct cell *cells, size_t n, double cells_wall, double started)
 {
 	struct kperror err = KPERROR_INIT;
-	struct buf db = BUF_INIT;
 	int ret = 0;
 	if (results_write_summary(run_dir, title, cells, n, &err) < 0 ||
 	    ui_write_reports(run_dir, title, base_desc, cells, n, &err) < 0) {
@@ -385,12 +384,10 @@ int ui_report_run(const char *cache_dir, const char *run_dir, const char *title,
 		ret = -1;
 	}
 	kperror_clear(&err);
-	buf_addf(&db, "%s/history.sqlite", cache_dir);
-	if (history_record(db.data, run_dir, title, base_desc, cells, n, &err) < 0) {
+	if (history_record(history_path, run_dir, title, base_desc, cells, n, &err) < 0) {
 		printf("error: %s\n", err.msg.data);
 		ret = -1;
 	}
-	buf_release(&db);
 	kperror_release(&err);
 	ui_print_matrix(stdout, cells, n);
 	/* what each revision cost; after the first, the incremental cost */

@@ -147,6 +147,32 @@ static int guest_gone(struct cell_run *r, const struct test_result *t, struct kp
 	return 1;
 }
 
+/*
+ * The guest kernel's taint flags that make a rerun meaningless: W (a
+ * WARNING), D (an oops), B (a bad page), L (a soft lockup).  After one
+ * of them a WARN_ON_ONCE stays quiet and the state it warned about may
+ * linger, so a test that fails and then passes tells nothing about
+ * flakiness.  Returns the letters found (empty: none, or unreadable).
+ */
+static void kernel_taint(struct guest *g, char *letters, size_t size)
+{
+	static const struct { unsigned bit; char letter; } bad[] = { { 9, 'W' }, { 7, 'D' }, { 5, 'B' }, { 14, 'L' } };
+	struct guest_exec_result res = GUEST_EXEC_RESULT_INIT;
+	struct kperror ignored = KPERROR_INIT;
+	size_t n = 0;
+	letters[0] = '\0';
+	if (guest_exec(&res, g, "cat /proc/sys/kernel/tainted", 30, 4096, &ignored) == 0 && !res.exit_code &&
+	    res.out.data) {
+		unsigned long taint = strtoul(res.out.data, NULL, 10);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]) && n + 1 < size; i++)
+			if (taint & (1UL << bad[i].bit))
+				letters[n++] = bad[i].letter;
+		letters[n] = '\0';
+	}
+	guest_exec_result_release(&res);
+	kperror_release(&ignored);
+}
+
 /* What the mm selftests' runs need (r->selftests_dir) into the guest's /kpipe/mm. */
 static int push_selftests_dir(struct cell_run *r, struct guest *g, struct kperror *err)
 {
@@ -260,6 +286,24 @@ int stage_test(struct cell_run *r, struct kperror *err)
 		guest_exec_result_release(&res);
 		t->runs = 1;
 		t->failures = t->verdict == TEST_FAIL;
+		/*
+		 * Nor one that failed in a kernel that has warned during this boot,
+		 * in this test or an earlier one: its rerun would run on a kernel
+		 * whose once-only warnings are spent.
+		 */
+		char taint[8] = "";
+		if (t->verdict == TEST_FAIL && !kernel_logged && r->ctx->cfg->test_retries > 0) {
+			kernel_taint(g, taint, sizeof(taint));
+			if (taint[0] && results_add_note(c, "%s: not run again after its failure: the kernel is "
+						    "tainted %s (it warned during this boot), a pass would not make it flaky",
+						    name, taint)) {
+				struct buf m = BUF_INIT;
+				buf_addf(&m, "%s failed on a kernel tainted %s: not run again", name, taint);
+				stage_ui_note(r, m.data);
+				buf_release(&m);
+			}
+		}
+		kernel_logged |= taint[0] != '\0';
 		/* a plain failure runs again: always = failure, sometimes = flaky */
 		for (int k = 0; t->verdict == TEST_FAIL && !kernel_logged && k < r->ctx->cfg->test_retries; k++) {
 			struct guest_exec_result again = GUEST_EXEC_RESULT_INIT;

@@ -42,7 +42,7 @@ build/unit-tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/unit/*.h)
 
 # The mbox parser under libFuzzer with ASan and UBSan (clang).
 FUZZ_SRCS := orchestrator/series.c orchestrator/mime.c orchestrator/buf.c \
-	orchestrator/strvec.c orchestrator/kperror.c orchestrator/util.c
+	orchestrator/strvec.c orchestrator/kperror.c orchestrator/util.c orchestrator/revmatch.c
 FUZZ_SECONDS ?= 300
 build/fuzz-series: tests/fuzz/fuzz_series.c $(FUZZ_SRCS) $(wildcard orchestrator/*.h)
 	@mkdir -p build

@@ -776,6 +776,61 @@ void results_skip_reasons(struct strvec *out, const struct cell *cells, size_t n
 	buf_release(&cell);
 }
 
+/* The cell of the revision before cells[i] on its arch, or NULL. */
+static const struct cell *previous_revision(const struct cell *cells, size_t i)
+{
+	const struct cell *prev = NULL;
+	for (size_t k = 0; k < i; k++)
+		if (cells[k].revision[0] == 'v' && strcmp(cells[k].revision, cells[i].revision) &&
+		    !strcmp(cells[k].arch, cells[i].arch))
+			prev = &cells[k];
+	return prev;
+}
+
+/*
+ * What revision 'rev' did to the results of the one before it, on every
+ * arch at once, to follow its reroll line: "; fixed: a, b; new failure:
+ * c; new splat: T", or "; results as v1" when nothing changed.
+ */
+static void reroll_outcome(struct buf *out, const struct cell *cells, size_t n, const char *rev)
+{
+	struct strvec fixed = STRVEC_INIT, broken = STRVEC_INIT, splats = STRVEC_INIT;
+	const char *before = NULL;
+	int same = 1;
+	for (size_t i = 0; i < n; i++) {
+		const struct cell *c = &cells[i], *prev;
+		if (strcmp(c->revision, rev) || !(prev = previous_revision(cells, i)))
+			continue;
+		before = prev->revision;
+		same &= prev->verdict == c->verdict;
+		for (size_t t = 0; t < c->nr_tests; t++) {
+			const struct test_result *r = &c->tests[t], *p = results_find_test(prev, r->name);
+			if (p && results_test_failed(p) && !results_test_failed(r) && !strvec_contains(&fixed, r->name))
+				strvec_push(&fixed, r->name);
+			else if ((!p || !results_test_failed(p)) && results_test_failed(r) &&
+				 !strvec_contains(&broken, r->name))
+				strvec_push(&broken, r->name);
+			same &= p && p->verdict == r->verdict;
+		}
+		for (size_t k = 0; k < c->splats.nr; k++)
+			if (!has_splat(prev, c->splats.v[k].title) && !strvec_contains(&splats, c->splats.v[k].title))
+				strvec_push(&splats, c->splats.v[k].title);
+		same &= c->splats.nr == prev->splats.nr;
+	}
+	const struct { const char *what; struct strvec *v; } parts[] = {
+		{ "fixed", &fixed }, { "new failure", &broken }, { "new splat", &splats },
+	};
+	for (size_t k = 0; k < 3; k++) {
+		if (parts[k].v->nr)
+			buf_addf(out, "; %s: ", parts[k].what);
+		for (size_t i = 0; i < parts[k].v->nr; i++)
+			buf_addf(out, "%s%s", i ? ", " : "", parts[k].v->v[i]);
+		strvec_clear(parts[k].v);
+	}
+	if (before && same && !out->len)
+		buf_addf(out, "; results as %s", before);
+}
+
 void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -785,8 +840,12 @@ void results_changes(struct strvec *out, const struct cell *cells, size_t n)
 		int first_of_revision = 1;
 		for (size_t k = 0; k < i && first_of_revision; k++)
 			first_of_revision = strcmp(cells[k].revision, c->revision) != 0;
-		if (first_of_revision && c->reroll)
-			strvec_pushf(out, "%s: %s", c->revision, c->reroll);
+		if (first_of_revision && c->reroll) {
+			struct buf outcome = BUF_INIT;
+			reroll_outcome(&outcome, cells, n, c->revision);
+			strvec_pushf(out, "%s: %s%s", c->revision, c->reroll, outcome.data);
+			buf_release(&outcome);
+		}
 		for (size_t k = 0; k < i; k++)
 			if (cells[k].revision[0] == 'v' && !strcmp(cells[k].arch, c->arch))
 				prev = &cells[k];

@@ -24,8 +24,8 @@ if printf '%s\n' "$OUT" | grep -q ": perf: "; then
 else
 	pass "the example lists no perf change (both arches)"
 fi
-expect_match "^  v2: patch 1/2 changed \(mm/memory: add pte_install_uffd_wp_range_if_needed\(\)\)$" \
-	"the changes say which patch v2 changed (patch 2/2 is the same code)"
+expect_match "^  v2: patch 1/2 changed \(mm/memory: add pte_install_uffd_wp_range_if_needed\(\)\); fixed: .*uffd_wp_zap_shmem" \
+	"the changes say which patch v2 changed (patch 2/2 is the same code) and what that fixed"
 run="$WORK/results/latest"
 if grep -q "^ *+ *+	for (; nr; nr--, pte++, addr += PAGE_SIZE)" "$run/range-diff-v2.txt" 2>/dev/null; then
 	pass "range-diff-v2.txt holds git range-diff of the changed patch"

@@ -523,6 +523,22 @@ TEST(changes_between_revisions)
 		CHECK_STR(out.v[3], "v3 x86_64: splat gone: WARNING in zap_pte_range");
 	}
 	strvec_clear(&out);
+	/* a reroll line says what its revision did to the results: what it fixed and broke, or nothing */
+	c[1].reroll = strdup("patch 1/2 changed (mm: a)");
+	c[2].reroll = strdup("only the commit messages changed (patch 2/2)");
+	results_changes(&out, c, 3);
+	CHECK(out.nr == 6);
+	if (out.nr == 6) {
+		CHECK_STR(out.v[0], "v2: patch 1/2 changed (mm: a); fixed: t");
+		CHECK_STR(out.v[3], "v3: only the commit messages changed (patch 2/2); new failure: t");
+	}
+	strvec_clear(&out);
+	results_cell_release(&c[2]);
+	fill_cell(&c[2], "v3", "t", TEST_PASS, "WARNING in zap_pte_range");
+	c[2].reroll = strdup("only the commit messages changed (patch 2/2)");
+	results_changes(&out, c, 3);
+	CHECK(out.nr == 5 && !strcmp(out.v[3], "v3: only the commit messages changed (patch 2/2); results as v2"));
+	strvec_clear(&out);
 	for (int i = 0; i < 3; i++)
 		results_cell_release(&c[i]);
 }

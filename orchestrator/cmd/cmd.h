@@ -62,6 +62,8 @@ int ui_write_reports(const char *run_dir, const char *title, const char *base_de
 		     const struct cell *cells, size_t n, struct kperror *err);
 /* A unique id for this run (guest names), "<pid>-<time>". */
 const char *ui_run_id(void);
+/* A new id for the next run of this process (kpipe watch runs several). */
+void ui_new_run_id(void);
 /* kpipe run's steps that print (ui.c) */
 struct plan;
 /* "==> arches": every arch of the config made ready in 'rc', each saying so. */

@@ -98,6 +98,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	struct run_options o = { .with_baseline = 1, .each_patch = ctx->cfg.each_patch, .ranges = STRVEC_INIT,
 				 .tested = STRVEC_INIT };
 	struct series s = SERIES_INIT;
+	ui_new_run_id();
 	struct run_ctx rc = { &ctx->cfg, NULL, ui_run_id(), &ui_run, NULL, 0 };
 	struct run_revision *revs = NULL;
 	struct run_base *bases = NULL;

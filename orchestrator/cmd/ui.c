@@ -259,12 +259,22 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 	fflush(f);
 }
 
+static char run_id[48];
+
+void ui_new_run_id(void)
+{
+	static unsigned runs;
+	if (runs++)
+		snprintf(run_id, sizeof(run_id), "%ld-%ld-%u", (long)getpid(), (long)time(NULL) % 100000, runs);
+	else
+		snprintf(run_id, sizeof(run_id), "%ld-%ld", (long)getpid(), (long)time(NULL) % 100000);
+}
+
 const char *ui_run_id(void)
 {
-	static char id[32];
-	if (!id[0])
-		snprintf(id, sizeof(id), "%ld-%ld", (long)getpid(), (long)time(NULL) % 100000);
-	return id;
+	if (!run_id[0])
+		ui_new_run_id();
+	return run_id;
 }
 
 const char *ui_pick_arch(const struct config *cfg, const char *wanted, struct kperror *err)

@@ -376,39 +376,39 @@ out:
 	buf_release(&cte);
 }
 
-/* Copy the hex id of a "base-commit: <id>" line in 'text', if any. */
-static void find_base_commit(struct buf *out, const char *text)
+/*
+ * Copy the value of a line "KEY VALUE" of 'text' (KEY at a line start)
+ * into 'out': the first such line or the last, with a value of 'min' to
+ * 'max' characters, all of 'chars' (NULL: up to white space).
+ */
+static void find_line_value(struct buf *out, const char *text, const char *key, const char *chars, size_t min,
+			    size_t max, int first)
 {
-	const char *p = text;
-	while ((p = strstr(p, "base-commit: "))) {
-		if (p == text || p[-1] == '\n') {
-			const char *h = p + 13;
-			size_t n = strspn(h, "0123456789abcdef");
-			if (n >= 7) {
-				buf_reset(out);
-				buf_add(out, h, n);
-				return;
-			}
-		}
-		p += 13;
+	size_t klen = strlen(key);
+	for (const char *p = text; (p = strstr(p, key)); p += klen) {
+		if (p != text && p[-1] != '\n')
+			continue;
+		const char *h = p + klen;
+		size_t n = chars ? strspn(h, chars) : strcspn(h, " \t\n");
+		if (n < min || n > max)
+			continue;
+		buf_reset(out);
+		buf_add(out, h, n);
+		if (first)
+			return;
 	}
 }
 
-/* Copy b4's "change-id: <id>" trailer of 'text', if any (the last one). */
+/* The hex id of the first "base-commit: <id>" line (git format-patch --base, b4). */
+static void find_base_commit(struct buf *out, const char *text)
+{
+	find_line_value(out, text, "base-commit: ", "0123456789abcdef", 7, 64, 1);
+}
+
+/* b4's "change-id: <id>" trailer (the last one). */
 static void find_change_id(struct buf *out, const char *text)
 {
-	const char *p = text;
-	while ((p = strstr(p, "change-id: "))) {
-		if (p == text || p[-1] == '\n') {
-			const char *h = p + 11;
-			size_t n = strcspn(h, " \t\n");
-			if (n && n <= 128) {
-				buf_reset(out);
-				buf_add(out, h, n);
-			}
-		}
-		p += 11;
-	}
+	find_line_value(out, text, "change-id: ", NULL, 1, 128, 0);
 }
 
 /* The id inside a Message-ID header's <>, or the whole value without them. */

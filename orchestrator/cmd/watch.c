@@ -12,6 +12,7 @@
 #include "../proc.h"
 #include "../revmatch.h"
 #include "../util.h"
+#include "../verdict.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -319,6 +320,45 @@ static int run_class(int rc, const struct kperror *err, const char **word)
 	return 3;
 }
 
+/*
+ * The exit class of revision v'version' alone in the run 'run_dir' (the
+ * revision before it, loaded, is not judged again): the worst of its
+ * cells', as verdict_exit_code() has it.  -1 if the run cannot be read.
+ */
+static int revision_class(const char *run_dir, unsigned version, const char **word)
+{
+	static const char *const words[] = { "pass", "fail", "bad-input", "infra" };
+	struct cell *cells = NULL;
+	size_t n = 0;
+	struct kperror err = KPERROR_INIT;
+	char name[16];
+	int cls = -1;
+	snprintf(name, sizeof(name), "v%u", version);
+	if (results_load_summary(&cells, &n, NULL, run_dir, &err) == 0) {
+		results_compare(cells, n);
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(cells[i].revision, name))
+				continue;
+			int k;
+			switch (verdict_classify(cells, n, i)) {
+			case VERDICT_REGRESSION: k = 1; break;
+			case VERDICT_BAD_INPUT: k = 2; break;
+			case VERDICT_INFRA: k = 3; break;
+			default: k = 0; break;
+			}
+			if (k > cls)
+				cls = k;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		results_cell_release(&cells[i]);
+	free(cells);
+	kperror_release(&err);
+	if (cls >= 0)
+		*word = words[cls];
+	return cls;
+}
+
 /* The results directory the last run made: <results>/latest. */
 static char *latest_run(const struct config *cfg)
 {
@@ -402,13 +442,22 @@ static int watch_series(struct cmd_ctx *ctx, struct history_watch *w, const stru
 		printf("  v%u: new: testing it%s\n", r->version, prev_run.len ? ", compared with the one before" : "");
 		fflush(stdout);
 		struct kperror run_err = KPERROR_INIT;
+		char *before = latest_run(&ctx->cfg);
 		int rc = cmd_run((int)args.nr, args.v, ctx, &run_err);
 		strvec_clear(&args);
-		const char *word;
-		int cls = run_class(rc, &run_err, &word);
 		if (rc < 0)
 			printf("  v%u: %s\n", r->version, run_err.msg.data);
+		/* the run's own directory, if it got as far as making one */
 		char *made = latest_run(&ctx->cfg);
+		if (made && before && !strcmp(made, before)) {
+			free(made);
+			made = NULL;
+		}
+		free(before);
+		const char *word;
+		int cls = made && run_err.kind != KPERROR_INTERRUPTED ? revision_class(made, r->version, &word) : -1;
+		if (cls < 0)
+			cls = run_class(rc, &run_err, &word);
 		if (run_err.kind == KPERROR_INTERRUPTED) {
 			kperror_set(err, KPERROR_INTERRUPTED, "%s", run_err.msg.data);
 			kperror_release(&run_err);
@@ -421,14 +470,15 @@ static int watch_series(struct cmd_ctx *ctx, struct history_watch *w, const stru
 			*worst = cls;
 		buf_reset(&prev_run);
 		/* infrastructure: nothing is known about the kernel; the next watch tries again */
-		if (cls < 3 && made) {
-			if (history_watch_record(w, se->key, f.patchset, r->version, made, word, err) < 0) {
+		if (cls < 3) {
+			if (history_watch_record(w, se->key, f.patchset, r->version, made ? made : "", word, err) < 0) {
 				free(made);
 				rev_file_release(&f);
 				goto out;
 			}
-			printf("  v%u: %s, recorded (%s)\n", r->version, word, made);
-			buf_adds(&prev_run, made);
+			printf("  v%u: %s, recorded (%s)\n", r->version, word, made ? made : "no run: the input is bad");
+			if (made)
+				buf_adds(&prev_run, made);
 		}
 		free(made);
 		rev_file_release(&prev);

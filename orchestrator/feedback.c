@@ -130,11 +130,11 @@ static void json_field(struct buf *b, const char *key, const char *value, int co
 	buf_adds(b, comma ? "\", " : "\"");
 }
 
-void feedback_checks_json(struct buf *out, const struct series *s, const struct cell *cells, size_t n,
-			  const char *url)
+size_t feedback_checks_json(struct buf *out, const struct series *s, const struct cell *cells, size_t n,
+			    const char *url)
 {
 	struct buf desc = BUF_INIT, field = BUF_INIT;
-	int first = 1;
+	size_t records = 0;
 	buf_adds(out, "{\"checks\": [");
 	for (size_t i = 0; i < n; i++) {
 		const struct revision *r = revision_of(s, cells[i].revision);
@@ -143,8 +143,7 @@ void feedback_checks_json(struct buf *out, const struct series *s, const struct 
 		for (size_t k = 0; k < r->nr; k++) {
 			const struct patch *p = &r->patches[k];
 			enum feedback_state st = feedback_patch_state(&desc, cells, n, i, p->index);
-			buf_adds(out, first ? "\n  {" : ",\n  {");
-			first = 0;
+			buf_adds(out, records++ ? ",\n  {" : "\n  {");
 			buf_reset(&field);
 			if (p->msgid && *p->msgid)
 				buf_addf(&field, "<%s>", p->msgid);
@@ -163,9 +162,10 @@ void feedback_checks_json(struct buf *out, const struct series *s, const struct 
 			buf_addch(out, '}');
 		}
 	}
-	buf_adds(out, first ? "]}\n" : "\n]}\n");
+	buf_adds(out, records ? "\n]}\n" : "]}\n");
 	buf_release(&desc);
 	buf_release(&field);
+	return records;
 }
 
 /* A header value from a mail, on one line whatever it holds. */

@@ -43,10 +43,10 @@ enum feedback_state feedback_patch_state(struct buf *desc, const struct cell *ce
  * context "kpipe-ARCH", description) plus what finds the patch (msgid
  * with its <>, revision, N/M, subject).  'url' is where the run
  * directory is served ("https://ci.example.org/runs/20261202-..."); the
- * target_url points at its report.html.
+ * target_url points at its report.html.  Returns how many records.
  */
-void feedback_checks_json(struct buf *out, const struct series *s, const struct cell *cells, size_t n,
-			  const char *url);
+size_t feedback_checks_json(struct buf *out, const struct series *s, const struct cell *cells, size_t n,
+			    const char *url);
 
 /*
  * reply.eml to the thread of the newest revision of 's': From 'from',

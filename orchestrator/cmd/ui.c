@@ -430,12 +430,9 @@ int ui_write_feedback(const struct config *cfg, const char *run_dir, const struc
 	} else {
 		buf_addf(&url, "file://%s", dir);
 	}
-	feedback_checks_json(&out, s, cells, n, url.data);
+	size_t checks = feedback_checks_json(&out, s, cells, n, url.data);
 	buf_addf(&path, "%s/checks.json", run_dir);
 	int e = buf_write_file(&out, path.data);
-	size_t checks = 0;
-	for (const char *p = out.data; (p = strstr(p, "\"context\": ")); p++)
-		checks++;
 	if (e < 0) {
 		printf("error: cannot write '%s': %s\n", path.data, strerror(-e));
 		ret = -1;

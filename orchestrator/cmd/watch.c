@@ -211,6 +211,11 @@ static void add_mbox_mail(struct buf *out, const struct buf *raw, const char *su
 	const char *p = raw->data, *end = raw->data + raw->len;
 	int in_headers = 1, skipping = 0;
 	buf_adds(out, "From kpipe-watch Mon Sep 17 00:00:00 2001\n");
+	if (raw->len >= 5 && !memcmp(p, "From ", 5)) {
+		/* a maildir file kept with its mbox separator: ours stands for it */
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		p = eol ? eol + 1 : end;
+	}
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t len = eol ? (size_t)(eol - p) : (size_t)(end - p);

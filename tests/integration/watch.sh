@@ -84,15 +84,18 @@ expect_match "^  v2: tested: pass \(" "--list shows v2's verdict"
 # the same mails through a maildir (delivered the maildir way: tmp/, then new/)
 mkdir -p "$WORK/maildir/tmp" "$WORK/maildir/new" "$WORK/maildir/cur"
 n=0
-for f in "$WORK"/ex-v1-*.eml "$FX/review.eml" "$WORK"/ex-v2-*.eml; do
+for f in "$WORK"/ex-v1-*.eml "$FX/review.eml" "$WORK"/ex-v2-*.eml "$FX/other.eml" "$FX/third-0.eml" \
+	"$FX/third-1.eml" "$FX/third-2.eml"; do
 	n=$((n + 1))
 	cp "$f" "$WORK/maildir/tmp/$n.kpipe-test" && mv "$WORK/maildir/tmp/$n.kpipe-test" "$WORK/maildir/new/"
 done
 sed "s|history = .*|history = $WORK/maildir.sqlite|" "$WORK/cfg.ini" > "$WORK/cfg-maildir.ini"
 expect_exit 1 "watch --once on a maildir (v1 fails)" -- $KPIPE -c "$WORK/cfg-maildir.ini" watch --once "$WORK/maildir"
-expect_match "^inbox .*maildir: 7 new mails, 6 patches or cover letters kept" "the maildir's mails are read"
+expect_match "^inbox .*maildir: 11 new mails, 10 patches or cover letters kept" "the maildir's mails are read"
 expect_match "^  v1: fail, recorded " "from the maildir: v1 fails"
 expect_match "^  v2: pass, recorded " "from the maildir: v2 passes"
+expect_match "^series 'mm/mlock: a comment' from Lee Other" "from the maildir: the lone patch"
+expect_match "^  v1: waiting: 2 of 3 patches arrived$" "from the maildir: the third series waits"
 mv "$WORK/maildir/new/1.kpipe-test" "$WORK/maildir/cur/1.kpipe-test:2,S" # a mail client reads one
 expect_exit 0 "a second watch of the maildir" -- $KPIPE -c "$WORK/cfg-maildir.ini" watch --once "$WORK/maildir"
 if printf '%s\n' "$OUT" | grep -q "new: testing"; then

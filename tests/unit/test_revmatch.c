@@ -167,6 +167,19 @@ TEST(partial_reroll_resend_and_waiting)
 	s = find(&rm, "mm: five");
 	CHECK(s && s->nr == 1 && !s->revs[0].complete && s->revs[0].sent == 3 && s->revs[0].total == 5);
 	revmatch_release(&rm);
+
+	/* the whole of v2 sent again as a RESEND, a thread of its own: the same revision, not a v3 */
+	add(&b, ADA, "r2@x", NULL, "[RESEND PATCH v2 0/4] mm: four", T0 + 3 * DAY, NULL);
+	for (int i = 1; i <= 4; i++) {
+		char id[16], subj[64];
+		snprintf(id, sizeof(id), "r2p%d@x", i);
+		snprintf(subj, sizeof(subj), "[RESEND PATCH v2 %d/4] mm: part %d", i, i);
+		add(&b, ADA, id, "r2@x", subj, T0 + 3 * DAY + i, NULL);
+	}
+	revmatch_group(&rm, b.m, b.n, T0 + 4 * DAY);
+	s = find(&rm, "mm: four");
+	CHECK(s && s->nr == 2 && s->revs[0].version == 2 && s->revs[0].resend && s->revs[0].patches[3] == 17);
+	revmatch_release(&rm);
 	release(&b);
 }
 

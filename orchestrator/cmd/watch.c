@@ -78,12 +78,12 @@ static int parse_options(struct watch_opts *o, int argc, char **argv, struct kpe
 		case 'l': o->list = 1; break;
 		case 's':
 			if (parse_date(&o->since, optarg) < 0)
-				return kperror_set(err, KPERROR_INPUT, "watch: --since '%s' is not a date (YYYY-MM-DD)", optarg);
+				return kperror_set(err, KPERROR_INPUT, "--since '%s' is not a date (YYYY-MM-DD)", optarg);
 			break;
 		case 'i':
 			o->interval = (unsigned)strtoul(optarg, &end, 10);
 			if (*end || !o->interval || o->interval > 7 * 24 * 3600)
-				return kperror_set(err, KPERROR_INPUT, "watch: --interval '%s' is not 1..604800 seconds", optarg);
+				return kperror_set(err, KPERROR_INPUT, "--interval '%s' is not 1..604800 seconds", optarg);
 			break;
 		case 'h': fputs(usage, stdout); return 1;
 		default: return kperror_set(err, KPERROR_INPUT, "%s", usage);
@@ -93,7 +93,7 @@ static int parse_options(struct watch_opts *o, int argc, char **argv, struct kpe
 	o->nr = (size_t)(argc - optind);
 	if (!o->nr && !o->list) {
 		fputs(usage, stderr);
-		return kperror_set(err, KPERROR_INPUT, "watch: no inbox given");
+		return kperror_set(err, KPERROR_INPUT, "no inbox given");
 	}
 	for (size_t i = 0; i < o->nr; i++) {
 		enum inbox_kind kind;
@@ -283,9 +283,14 @@ static int write_revision(struct rev_file *f, const struct cmd_ctx *ctx, const s
 		kperror_errno(err, KPERROR_INFRA, e, "cannot write '%s'", f->path);
 		goto out;
 	}
+	/* what stands for the patches if they cannot be read: the mails themselves */
+	uint64_t text = 0;
+	util_hash(&text, mbox.data, mbox.len);
+	f->patchset = util_strfmt("unreadable-%016llx", (unsigned long long)text);
 	char *paths[] = { f->path };
 	if (series_parse(&s, paths, 1, err) < 0)
 		goto out; /* bad input: said with the file's name */
+	free(f->patchset);
 	const struct revision *rv = &s.revs[s.nr - 1];
 	const char **diffs = calloc(rv->nr ? rv->nr : 1, sizeof(*diffs));
 	for (size_t k = 0; k < rv->nr; k++)
@@ -395,11 +400,25 @@ static int watch_series(struct cmd_ctx *ctx, struct history_watch *w, const stru
 			continue;
 		}
 		if (write_revision(&f, ctx, st, se, r, err) < 0) {
-			if (err->kind != KPERROR_INPUT)
+			if (err->kind != KPERROR_INPUT || !f.patchset) {
+				rev_file_release(&f);
 				goto out;
-			printf("  v%u: cannot be read: %s\n", r->version, err->msg.data);
+			}
+			/* said once, recorded: the next watch does not fail on the same mails again */
+			struct buf why = BUF_INIT;
+			buf_adds(&why, err->msg.data);
 			kperror_clear(err);
-			if (*worst < 2)
+			int known = history_watch_tested(w, se->key, f.patchset, &run_dir, &verdict, &tested_version, err);
+			if (known >= 0)
+				printf("  v%u: cannot be read%s: %s\n", r->version, known ? " (as before)" : "", why.data);
+			buf_release(&why);
+			int looking = o->list || o->dry_run;
+			if (known < 0 || (!known && !looking &&
+					  history_watch_record(w, se->key, f.patchset, r->version, "", "bad-input", err) < 0)) {
+				rev_file_release(&f);
+				goto out;
+			}
+			if (!known && !looking && *worst < 2)
 				*worst = 2;
 			rev_file_release(&f);
 			continue;
@@ -555,9 +574,9 @@ int cmd_watch(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 			break;
 	}
 	if (proc_interrupted)
-		ret = kperror_set(err, KPERROR_INTERRUPTED, "watch: interrupted");
+		ret = kperror_set(err, KPERROR_INTERRUPTED, "interrupted");
 	else if (worst >= 2)
-		ret = kperror_set(err, worst == 2 ? KPERROR_INPUT : KPERROR_INFRA, "watch: %s",
+		ret = kperror_set(err, worst == 2 ? KPERROR_INPUT : KPERROR_INFRA, "%s",
 				  worst == 2 ? "a revision could not be read or applied (see above)"
 					     : "a run could not finish (see above): it is tried again next watch");
 	else

@@ -89,9 +89,15 @@ for f in "$WORK"/ex-v1-*.eml "$FX/review.eml" "$WORK"/ex-v2-*.eml "$FX/other.eml
 	n=$((n + 1))
 	cp "$f" "$WORK/maildir/tmp/$n.kpipe-test" && mv "$WORK/maildir/tmp/$n.kpipe-test" "$WORK/maildir/new/"
 done
+# and a patch no tool can apply: no From: header
+printf 'Subject: [PATCH] mm: nobody sent this\nDate: Wed, 2 Dec 2026 12:00:00 +0000\nMessage-ID: <nobody@example.org>\n\nText.\n---\ndiff --git a/mm/mlock.c b/mm/mlock.c\n--- a/mm/mlock.c\n+++ b/mm/mlock.c\n@@ -1 +1 @@\n-a\n+b\n' \
+	> "$WORK/maildir/new/nobody.kpipe-test"
 sed "s|history = .*|history = $WORK/maildir.sqlite|" "$WORK/cfg.ini" > "$WORK/cfg-maildir.ini"
-expect_exit 1 "watch --once on a maildir (v1 fails)" -- $KPIPE -c "$WORK/cfg-maildir.ini" watch --once "$WORK/maildir"
-expect_match "^inbox .*maildir: 11 new mails, 10 patches or cover letters kept" "the maildir's mails are read"
+expect_exit 2 "watch --once on a maildir (v1 fails, one patch is bad input)" -- \
+	$KPIPE -c "$WORK/cfg-maildir.ini" watch --once "$WORK/maildir"
+expect_match "^  v1: cannot be read: .*/v1.mbox:1: patch 'mm: nobody sent this' has no From: header$" \
+	"the bad patch is named, with its file and line"
+expect_match "^inbox .*maildir: 12 new mails, 11 patches or cover letters kept" "the maildir's mails are read"
 expect_match "^  v1: fail, recorded " "from the maildir: v1 fails"
 expect_match "^  v2: pass, recorded " "from the maildir: v2 passes"
 expect_match "^series 'mm/mlock: a comment' from Lee Other" "from the maildir: the lone patch"
@@ -103,6 +109,7 @@ if printf '%s\n' "$OUT" | grep -q "new: testing"; then
 else
 	pass "the maildir's second watch runs nothing (a mail moved to cur/ is no new revision)"
 fi
+expect_match "^  v1: cannot be read \(as before\): " "the bad patch is said again, not failed on again (exit 0)"
 expect_exit 2 "watch of something that is no inbox" -- $KPIPE -c "$WORK/cfg.ini" watch --once "$WORK/results"
 expect_match "is neither a public-inbox v2 inbox \(no git/0.git\) nor a maildir" "it says what an inbox is"
 no_kpipe_domains

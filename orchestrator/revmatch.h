@@ -62,8 +62,9 @@ struct revmatch {
 
 /*
  * Group 'mails' (other mails are ignored) into out; 'now' decides the
- * partial rerolls' grace.  Cost: linear in the mails times the series of
- * one author and title.  Free with revmatch_release().
+ * partial rerolls' grace.  Cost: linear in the mails (threads and series
+ * are found through hash maps), plus sorting the sendings.  Free with
+ * revmatch_release().
  */
 void revmatch_group(struct revmatch *out, const struct series_mail *mails, size_t n, long long now);
 void revmatch_release(struct revmatch *rm);

@@ -35,8 +35,7 @@ static void hex_of(char **out, const git_oid *id)
 	*out = strdup(hex);
 }
 
-/* The patchset hash of 'rev', as its cells carry it. */
-static void revision_patchset(struct buf *out, const struct revision *rev)
+void run_revision_patchset(struct buf *out, const struct revision *rev)
 {
 	const char **diffs = calloc(rev->nr ? rev->nr : 1, sizeof(*diffs));
 	for (size_t k = 0; k < rev->nr; k++)
@@ -62,7 +61,7 @@ static int make_cells(struct cell *cells, const struct plan *plan, const struct 
 		if (pc->rev != PLAN_NONE) {
 			const struct revision *rev = revs[pc->rev].rev;
 			struct buf hash = BUF_INIT;
-			revision_patchset(&hash, rev);
+			run_revision_patchset(&hash, rev);
 			c->patchset = hash.len ? buf_detach(&hash, NULL) : NULL;
 			if (pc->rev > 0 && revs[pc->rev - 1].rev->nr && rev->nr) {
 				revcmp_describe(&hash, NULL, revs[pc->rev - 1].rev, rev);
@@ -535,7 +534,7 @@ int run_plan_find_tested(struct run_revision *revs, size_t nr, const struct strv
 		if (revs[r].range)
 			continue;
 		buf_reset(&hash);
-		revision_patchset(&hash, revs[r].rev);
+		run_revision_patchset(&hash, revs[r].rev);
 		for (size_t d = 0; d < dirs->nr && !revs[r].tested_dir; d++) {
 			size_t found = 0;
 			for (size_t a = 0; a < arches->nr; a++) {

@@ -86,6 +86,9 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 int run_plan_find_tested(struct run_revision *revs, size_t nr, const struct strvec *arches,
 			 const struct strvec *dirs, struct kperror *err);
 
+/* The KCIDB patchset hash of 'rev' (results_patchset_hash() of its diffs), as its cells carry it. */
+void run_revision_patchset(struct buf *out, const struct revision *rev);
+
 void run_revision_release(struct run_revision *r);
 
 #endif

@@ -11,6 +11,7 @@
 #include "../inbox.h"
 #include "../proc.h"
 #include "../revmatch.h"
+#include "../run_plan.h"
 #include "../util.h"
 #include "../verdict.h"
 
@@ -292,12 +293,8 @@ static int write_revision(struct rev_file *f, const struct cmd_ctx *ctx, const s
 		goto out; /* bad input: said with the file's name */
 	free(f->patchset);
 	const struct revision *rv = &s.revs[s.nr - 1];
-	const char **diffs = calloc(rv->nr ? rv->nr : 1, sizeof(*diffs));
-	for (size_t k = 0; k < rv->nr; k++)
-		diffs[k] = rv->patches[k].diff;
 	buf_reset(&subject);
-	results_patchset_hash(&subject, diffs, rv->nr);
-	free(diffs);
+	run_revision_patchset(&subject, rv);
 	f->patchset = buf_detach(&subject, NULL);
 	f->title = strdup(rv->title);
 	ret = 0;

@@ -41,6 +41,17 @@ static void release(struct box *b)
 		series_mail_release(&b->m[i]);
 }
 
+/* Ada's patches 1/4..4/4 "mm: part N", ids ID1@x..ID4@x, replies to 'thread', a second apart after 'when'. */
+static void add_parts(struct box *b, const char *prefix, const char *id, const char *thread, long long when)
+{
+	for (int i = 1; i <= 4; i++) {
+		char mid[32], subj[64];
+		snprintf(mid, sizeof(mid), "%s%d@x", id, i);
+		snprintf(subj, sizeof(subj), "%s %d/4] mm: part %d", prefix, i, i);
+		add(b, "Ada <ada@example.org>", mid, thread, subj, when + i, NULL);
+	}
+}
+
 static const struct revmatch_series *find(const struct revmatch *rm, const char *title)
 {
 	for (size_t k = 0; k < rm->nr; k++)
@@ -133,12 +144,7 @@ TEST(partial_reroll_resend_and_waiting)
 	struct revmatch rm;
 	/* v2 of four patches; v3 resends only 2 and 4; a RESEND of v3's patch 4 */
 	add(&b, ADA, "c2@x", NULL, "[PATCH v2 0/4] mm: four", T0, NULL);
-	for (int i = 1; i <= 4; i++) {
-		char id[16], subj[64];
-		snprintf(id, sizeof(id), "v2p%d@x", i);
-		snprintf(subj, sizeof(subj), "[PATCH v2 %d/4] mm: part %d", i, i);
-		add(&b, ADA, id, "c2@x", subj, T0 + i, NULL);
-	}
+	add_parts(&b, "[PATCH v2", "v2p", "c2@x", T0);
 	add(&b, ADA, "c3@x", NULL, "[PATCH v3 0/4] mm: four", T0 + DAY, NULL);
 	add(&b, ADA, "v3p2@x", "c3@x", "[PATCH v3 2/4] mm: part 2", T0 + DAY + 2, NULL);
 	add(&b, ADA, "v3p4@x", "c3@x", "[PATCH v3 4/4] mm: part 4", T0 + DAY + 4, NULL);
@@ -170,12 +176,7 @@ TEST(partial_reroll_resend_and_waiting)
 
 	/* the whole of v2 sent again as a RESEND, a thread of its own: the same revision, not a v3 */
 	add(&b, ADA, "r2@x", NULL, "[RESEND PATCH v2 0/4] mm: four", T0 + 3 * DAY, NULL);
-	for (int i = 1; i <= 4; i++) {
-		char id[16], subj[64];
-		snprintf(id, sizeof(id), "r2p%d@x", i);
-		snprintf(subj, sizeof(subj), "[RESEND PATCH v2 %d/4] mm: part %d", i, i);
-		add(&b, ADA, id, "r2@x", subj, T0 + 3 * DAY + i, NULL);
-	}
+	add_parts(&b, "[RESEND PATCH v2", "r2p", "r2@x", T0 + 3 * DAY);
 	revmatch_group(&rm, b.m, b.n, T0 + 4 * DAY);
 	s = find(&rm, "mm: four");
 	CHECK(s && s->nr == 2 && s->revs[0].version == 2 && s->revs[0].resend && s->revs[0].patches[3] == 17);
@@ -202,6 +203,12 @@ TEST(threads_without_a_cover_letter)
 	if (s && s->nr == 2)
 		CHECK(s->revs[1].patches[0] == 4 && s->revs[1].patches[1] == 5);
 	CHECK(find(&rm, "mm: lone one") && find(&rm, "mm: lone two"));
+	revmatch_release(&rm);
+	/* a subject claiming four billion patches is no series to wait for, nor memory to allocate */
+	add(&b, BOB, "huge@x", NULL, "[PATCH 1/4000000000] mm: huge", T0, NULL);
+	add(&b, BOB, "zero@x", NULL, "[PATCH 7/3] mm: past its end", T0, NULL);
+	revmatch_group(&rm, b.m, b.n, T0 + 2 * DAY);
+	CHECK(rm.nr == 3 && !find(&rm, "mm: huge") && !find(&rm, "mm: past its end"));
 	revmatch_release(&rm);
 	release(&b);
 }

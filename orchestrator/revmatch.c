@@ -220,7 +220,7 @@ void revmatch_group(struct revmatch *out, const struct series_mail *mails, size_
 	struct strmap by_thread = { 0 }, by_series = { 0 }, roots = { 0 };
 	struct sending *sendings = NULL;
 	size_t nr = 0, alloc = 0;
-	struct buf key = BUF_INIT, addr = BUF_INIT;
+	struct buf key = BUF_INIT, idkey = BUF_INIT, addr = BUF_INIT;
 
 	*out = (struct revmatch)REVMATCH_INIT;
 	/* the ids other mails name as their thread: those mails start threads */
@@ -275,37 +275,37 @@ void revmatch_group(struct revmatch *out, const struct series_mail *mails, size_
 		struct sending *s = order[k];
 		if (!s->total)
 			continue; /* a cover letter whose patches never came */
-		size_t *by_id = NULL, *by_subject;
+		/* values, not slots: a later strmap_slot() may grow the map and move them */
 		if (s->change_id) {
-			buf_reset(&key);
-			buf_addf(&key, "change-id:%s", s->change_id);
-			by_id = strmap_slot(&by_series, key.data);
+			buf_reset(&idkey);
+			buf_addf(&idkey, "change-id:%s", s->change_id);
 		}
 		buf_reset(&key);
 		buf_addf(&key, "subject:%s:", s->address);
 		title_key(&key, s->title);
-		by_subject = strmap_slot(&by_series, key.data);
-		size_t idx = by_id && *by_id != REVMATCH_NONE ? *by_id : REVMATCH_NONE;
-		if (idx == REVMATCH_NONE && *by_subject != REVMATCH_NONE) {
-			const struct revmatch_series *cand = &out->series[*by_subject];
+		size_t by_id = s->change_id ? *strmap_slot(&by_series, idkey.data) : REVMATCH_NONE;
+		size_t by_subject = *strmap_slot(&by_series, key.data);
+		size_t idx = by_id;
+		if (idx == REVMATCH_NONE && by_subject != REVMATCH_NONE) {
+			const struct revmatch_series *cand = &out->series[by_subject];
 			/* a change-id tells series apart even with one title */
 			if (s->when - cand->last <= REVMATCH_WINDOW &&
 			    (!s->change_id || !*cand->change_id || !strcmp(cand->change_id, s->change_id)))
-				idx = *by_subject;
+				idx = by_subject;
 		}
 		if (idx == REVMATCH_NONE) {
 			out->series = realloc(out->series, (out->nr + 1) * sizeof(*out->series));
 			struct revmatch_series *se = &out->series[out->nr];
 			memset(se, 0, sizeof(*se));
-			se->key = s->change_id ? util_strfmt("change-id:%s", s->change_id) : strdup(key.data);
+			se->key = strdup(s->change_id ? idkey.data : key.data);
 			se->author = strdup(mails[s->first].from);
 			se->change_id = strdup(s->change_id ? s->change_id : "");
 			idx = out->nr++;
 		}
 		struct revmatch_series *se = &out->series[idx];
-		*by_subject = idx;
-		if (by_id)
-			*by_id = idx;
+		*strmap_slot(&by_series, key.data) = idx;
+		if (s->change_id)
+			*strmap_slot(&by_series, idkey.data) = idx;
 		if (s->change_id && !*se->change_id) {
 			free(se->change_id);
 			se->change_id = strdup(s->change_id);
@@ -333,6 +333,7 @@ void revmatch_group(struct revmatch *out, const struct series_mail *mails, size_
 	strmap_release(&roots);
 	strmap_release(&by_series);
 	buf_release(&key);
+	buf_release(&idkey);
 	buf_release(&addr);
 }
 

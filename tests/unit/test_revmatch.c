@@ -213,7 +213,38 @@ TEST(threads_without_a_cover_letter)
 	release(&b);
 }
 
+TEST(many_series_with_change_ids)
+{
+	/* enough series that the maps grow while a sending is being placed */
+	enum { SERIES = 300 };
+	struct series_mail *m = calloc(2 * SERIES, sizeof(*m));
+	struct box one = { .n = 0 };
+	struct revmatch rm;
+	for (int i = 0; i < SERIES; i++) {
+		char id[32], cid[48], subj[64];
+		snprintf(cid, sizeof(cid), "change-id: 20251101-s%d", i);
+		for (int v = 1; v <= 2; v++) {
+			snprintf(id, sizeof(id), "s%d-v%d@x", i, v);
+			snprintf(subj, sizeof(subj), "[PATCH v%d] mm: series %d, take %d", v, i, v);
+			one.n = 0;
+			add(&one, ADA, id, NULL, subj, T0 + i * 10 + v, cid);
+			m[2 * i + v - 1] = one.m[0];
+		}
+	}
+	revmatch_group(&rm, m, 2 * SERIES, T0 + DAY);
+	CHECK(rm.nr == SERIES);
+	size_t two = 0;
+	for (size_t k = 0; k < rm.nr; k++)
+		two += rm.series[k].nr == 2 && rm.series[k].revs[1].complete;
+	CHECK(two == SERIES);
+	revmatch_release(&rm);
+	for (int i = 0; i < 2 * SERIES; i++)
+		series_mail_release(&m[i]);
+	free(m);
+}
+
 const struct unit_test revmatch_tests[] = {
+	{ "revmatch: 300 series found by change-id across title changes", many_series_with_change_ids },
 	{ "revmatch: one mail read: kind, thread, N/M, RESEND, change-id", read_one_mail },
 	{ "revmatch: revisions by title and author, within a year", revisions_by_subject_and_author },
 	{ "revmatch: revisions by change-id, whatever the title", revisions_by_change_id },

@@ -411,15 +411,18 @@ static void find_change_id(struct buf *out, const char *text)
 	find_line_value(out, text, "change-id: ", NULL, 1, 128, 0);
 }
 
-/* The id inside a Message-ID header's <>, or the whole value without them. */
-static void msgid_value(struct buf *out, const char *v)
+/*
+ * The first <id> of a header value, without its <>; with 'whole', the
+ * whole value when it has no <> (a Message-ID written bare), else "".
+ */
+static void msgid_of(struct buf *out, const char *v, int whole)
 {
 	const char *lt = strchr(v, '<');
 	const char *gt = lt ? strchr(lt, '>') : NULL;
 	buf_reset(out);
 	if (lt && gt)
 		buf_add(out, lt + 1, (size_t)(gt - lt - 1));
-	else
+	else if (whole)
 		buf_adds(out, v);
 }
 
@@ -446,7 +449,7 @@ static int mail_to_patch(struct patch *p, struct mail *m, unsigned *version,
 	header_value(&m->date, body->data, hdr_len, "Date");
 	buf_reset(&raw);
 	header_value(&raw, body->data, hdr_len, "Message-ID");
-	msgid_value(&m->msgid, raw.data);
+	msgid_of(&m->msgid, raw.data, 1);
 	header_value(&m->to, body->data, hdr_len, "To");
 	header_value(&m->cc, body->data, hdr_len, "Cc");
 	mail_text(&decoded, body->data, hdr_len, hdr_end ? hdr_end + 2 : "");
@@ -523,16 +526,6 @@ out:
 	return ret;
 }
 
-/* The first <id> of a References:/In-Reply-To: value, without <>. */
-static void first_msgid(struct buf *out, const char *v)
-{
-	const char *lt = strchr(v, '<');
-	const char *gt = lt ? strchr(lt, '>') : NULL;
-	buf_reset(out);
-	if (lt && gt)
-		buf_add(out, lt + 1, (size_t)(gt - lt - 1));
-}
-
 void series_read_mail(struct series_mail *out, const char *raw, size_t len)
 {
 	struct mail m;
@@ -545,11 +538,11 @@ void series_read_mail(struct series_mail *out, const char *raw, size_t len)
 	const char *hdr_end = strstr(m.body.data, "\n\n");
 	size_t hdr_len = hdr_end ? (size_t)(hdr_end - m.body.data) + 1 : m.body.len;
 	header_value(&v, m.body.data, hdr_len, "References");
-	first_msgid(&thread, v.data);
+	msgid_of(&thread, v.data, 0);
 	if (!thread.len) {
 		buf_reset(&v);
 		header_value(&v, m.body.data, hdr_len, "In-Reply-To");
-		first_msgid(&thread, v.data);
+		msgid_of(&thread, v.data, 0);
 	}
 	size_t off = series_parse_subject(m.subject.data, &out->version, &out->index, &out->total);
 	out->kind = is_patch ? SERIES_MAIL_PATCH : cover.len ? SERIES_MAIL_COVER : SERIES_MAIL_OTHER;

@@ -114,27 +114,28 @@ const char *verdict_html_class(const struct cell *cells, size_t n, size_t i)
 	}
 }
 
+int verdict_cell_exit_code(const struct cell *cells, size_t n, size_t i)
+{
+	switch (verdict_classify(cells, n, i)) {
+	case VERDICT_REGRESSION:
+		return 1;
+	case VERDICT_BAD_INPUT:
+		return 2;
+	case VERDICT_INFRA:
+		return 3;
+	case VERDICT_PASS:
+	case VERDICT_BASELINE:
+	case VERDICT_PREEXISTING:
+		break;
+	}
+	return 0;
+}
+
 int verdict_exit_code(const struct cell *cells, size_t n)
 {
 	int code = 0;
 	for (size_t i = 0; i < n; i++) {
-		int c = 0;
-		switch (verdict_classify(cells, n, i)) {
-		case VERDICT_PASS:
-		case VERDICT_BASELINE:
-		case VERDICT_PREEXISTING:
-			c = 0;
-			break;
-		case VERDICT_REGRESSION:
-			c = 1;
-			break;
-		case VERDICT_BAD_INPUT:
-			c = 2;
-			break;
-		case VERDICT_INFRA:
-			c = 3;
-			break;
-		}
+		int c = verdict_cell_exit_code(cells, n, i);
 		if (c > code)
 			code = c;
 	}

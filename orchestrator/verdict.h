@@ -60,5 +60,7 @@ const char *verdict_html_class(const struct cell *cells, size_t n, size_t i);
  * the highest over all cells.
  */
 int verdict_exit_code(const struct cell *cells, size_t n);
+/* The same for cells[i] alone (kpipe watch judges one revision of a run). */
+int verdict_cell_exit_code(const struct cell *cells, size_t n, size_t i);
 
 #endif

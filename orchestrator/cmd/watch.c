@@ -330,7 +330,7 @@ static int run_class(int rc, const struct kperror *err, const char **word)
 /*
  * The exit class of revision v'version' alone in the run 'run_dir' (the
  * revision before it, loaded, is not judged again): the worst of its
- * cells', as verdict_exit_code() has it.  -1 if the run cannot be read.
+ * cells' (verdict_cell_exit_code()).  -1 if the run cannot be read.
  */
 static int revision_class(const char *run_dir, unsigned version, const char **word)
 {
@@ -346,13 +346,7 @@ static int revision_class(const char *run_dir, unsigned version, const char **wo
 		for (size_t i = 0; i < n; i++) {
 			if (strcmp(cells[i].revision, name))
 				continue;
-			int k;
-			switch (verdict_classify(cells, n, i)) {
-			case VERDICT_REGRESSION: k = 1; break;
-			case VERDICT_BAD_INPUT: k = 2; break;
-			case VERDICT_INFRA: k = 3; break;
-			default: k = 0; break;
-			}
+			int k = verdict_cell_exit_code(cells, n, i);
 			if (k > cls)
 				cls = k;
 		}

@@ -55,38 +55,10 @@ out:
 	return ret;
 }
 
-static int copy_dir(const char *from, const char *to, struct kperror *err)
-{
-	struct proc p = PROC_INIT;
-	struct buf src = BUF_INIT, out = BUF_INIT;
-	int ret = -1;
-	int e = util_mkdir_p(to, 0755);
-	if (e < 0) {
-		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", to);
-		goto done;
-	}
-	buf_addf(&src, "%s/.", from);
-	strvec_pushl(&p.argv, "cp", "-a", src.data, to, NULL);
-	p.out = &out;
-	if (proc_run(&p, err) < 0)
-		goto done;
-	if (p.exit_code) {
-		buf_rtrim(&out);
-		kperror_set(err, KPERROR_INFRA, "cannot copy '%s' to '%s': %s", from, to, out.data);
-		goto done;
-	}
-	ret = 0;
-done:
-	proc_release(&p);
-	buf_release(&src);
-	buf_release(&out);
-	return ret;
-}
-
 /* Copy the directory 'src' of the loaded cell 'from' into out->dir and move its results into *out. */
 static int take_cell(struct cell *out, struct cell *from, const char *src, struct kperror *err)
 {
-	if (copy_dir(src, out->dir, err) < 0)
+	if (results_copy(src, out->dir, err) < 0)
 		return -1;
 	out->verdict = from->verdict;
 	free(out->commit);
@@ -180,8 +152,8 @@ int baseline_store(const struct cell *c, const char *cache_dir, const char *key,
 	buf_addf(&tmp, "%s.tmp", dir.data);
 	buf_addf(&cell_dir, "%s/cell", tmp.data);
 	util_rm_rf(tmp.data);
-	if (copy_dir(c->dir, cell_dir.data, err) < 0 ||
-	    results_write_summary(tmp.data, "baseline", c, 1, err) < 0)
+	if (results_copy(c->dir, cell_dir.data, err) < 0 ||
+	    results_write_summary(tmp.data, &(struct results_run){ .title = (char *)"baseline" }, c, 1, err) < 0)
 		goto out;
 	util_rm_rf(dir.data);
 	if (rename(tmp.data, dir.data) < 0) {

@@ -43,7 +43,7 @@ static const struct command commands[] = {
 	{ "build", cmd_build, NEED_CONFIG | NEED_LOCK, "[REF]       build a kernel (REF: base or a kpipe/... branch)" },
 	{ "boot", cmd_boot, NEED_CONFIG | NEED_LOCK, "[REF]        build, boot and leave the guest up for ssh" },
 	{ "test", cmd_test, NEED_CONFIG | NEED_LOCK, "[REF]        build, boot and run the guest tests" },
-	{ "report", cmd_report, NEED_CONFIG, "[RUN_DIR]  print the results of a run again" },
+	{ "report", cmd_report, NEED_CONFIG, "[RUN_DIR] | --merge PART...  print a run's results again, or join its parts" },
 	{ "splats", cmd_splats, NEED_CONFIG, "LOG...    the kernel splats in console logs or dmesg" },
 	{ "config", cmd_config, 0, "             print the default configuration" },
 };

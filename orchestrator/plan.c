@@ -1,5 +1,10 @@
 #include "plan.h"
 
+#include "util.h"
+
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +17,7 @@ static struct plan_cell *add_cell(struct plan *p, const char *name, size_t rev, 
 	c->baseline = PLAN_NONE;
 	c->prev = PLAN_NONE;
 	c->steps = steps;
+	c->whole = p->nr_cells - 1;
 	return c;
 }
 
@@ -26,6 +32,7 @@ void plan_make(struct plan *out, const struct plan_input *in)
 	for (size_t r = 0; r < in->nr_revs; r++) {
 		p->revs[r] = in->revs[r];
 		p->revs[r].name = strdup(in->revs[r].name);
+		p->revs[r].patchset = in->revs[r].patchset ? strdup(in->revs[r].patchset) : NULL;
 	}
 	p->nr_revs = in->nr_revs;
 	p->cells = calloc((in->nr_revs + 1) * narch, sizeof(*p->cells));
@@ -59,6 +66,98 @@ void plan_make(struct plan *out, const struct plan_input *in)
 				c->prev = plan_find(p, r - 1, a);
 		}
 	}
+	uint64_t h = UTIL_HASH_INIT;
+	const char *base = in->base ? in->base : "";
+	util_hash(&h, base, strlen(base) + 1);
+	util_hash(&h, in->with_baseline ? "b" : "-", 1);
+	for (size_t a = 0; a < narch; a++)
+		util_hash(&h, in->arches->v[a], strlen(in->arches->v[a]) + 1);
+	for (size_t r = 0; r < p->nr_revs; r++) {
+		const char *ps = p->revs[r].patchset ? p->revs[r].patchset : "";
+		util_hash(&h, p->revs[r].name, strlen(p->revs[r].name) + 1);
+		util_hash(&h, ps, strlen(ps) + 1);
+	}
+	char id[17];
+	snprintf(id, sizeof(id), "%016" PRIx64, h);
+	p->id = strdup(id);
+	for (size_t i = 0; i < p->nr_cells; i++)
+		strvec_pushf(&p->whole, "%s/%s", p->cells[i].revision, p->arches.v[p->cells[i].arch]);
+}
+
+/* Cell 'i' and every cell it is compared with, marked in 'keep'. */
+static void keep_with_baseline(const struct plan *p, unsigned char *keep, size_t i)
+{
+	keep[i] = 1;
+	if (p->cells[i].baseline != PLAN_NONE)
+		keep[p->cells[i].baseline] = 1;
+}
+
+int plan_select(struct plan *p, const struct strvec *patterns, unsigned shard, unsigned nr_shards,
+		struct buf *why)
+{
+	size_t n = p->nr_cells, nr_chosen = 0;
+	unsigned char *chosen = calloc(n ? n : 1, 1), *keep = calloc(n ? n : 1, 1);
+	size_t *order = calloc(n ? n : 1, sizeof(*order)), *renumber = calloc(n ? n : 1, sizeof(*renumber));
+	int ret = -1;
+	if (nr_shards && (shard < 1 || shard > nr_shards)) {
+		buf_addf(why, "shard %u/%u: I must be from 1 to N", shard, nr_shards);
+		goto out;
+	}
+	for (size_t k = 0; patterns && k < patterns->nr; k++) {
+		size_t matched = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!fnmatch(patterns->v[k], p->whole.v[i], 0)) {
+				chosen[i] = 1;
+				matched++;
+			}
+		if (!matched) {
+			buf_addf(why, "--cells '%s' matches no cell of the plan (", patterns->v[k]);
+			for (size_t i = 0; i < n; i++)
+				buf_addf(why, "%s%s", i ? ", " : "", p->whole.v[i]);
+			buf_adds(why, n ? ")" : "it has none)");
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!patterns || !patterns->nr)
+			chosen[i] = p->cells[i].rev != PLAN_NONE;
+	/* the chosen cells by arch, then revision; a shard takes a run of them */
+	for (size_t a = 0; a < p->arches.nr; a++)
+		for (size_t i = 0; i < n; i++)
+			if (chosen[i] && p->cells[i].arch == a)
+				order[nr_chosen++] = i;
+	size_t from = 0, to = nr_chosen;
+	if (nr_shards) {
+		from = nr_chosen * (shard - 1) / nr_shards;
+		to = nr_chosen * shard / nr_shards;
+	}
+	for (size_t k = from; k < to; k++)
+		keep_with_baseline(p, keep, order[k]);
+	size_t kept = 0;
+	for (size_t i = 0; i < n; i++) {
+		renumber[i] = keep[i] ? kept : PLAN_NONE;
+		if (!keep[i]) {
+			free(p->cells[i].revision);
+			continue;
+		}
+		p->cells[kept++] = p->cells[i];
+	}
+	for (size_t i = 0; i < kept; i++) {
+		struct plan_cell *c = &p->cells[i];
+		c->baseline = c->baseline == PLAN_NONE ? PLAN_NONE : renumber[c->baseline];
+		c->prev = c->prev == PLAN_NONE ? PLAN_NONE : renumber[c->prev];
+	}
+	p->selected = kept < n;
+	p->nr_cells = kept;
+	p->shard = nr_shards ? shard : 0;
+	p->nr_shards = nr_shards;
+	ret = 0;
+out:
+	free(chosen);
+	free(keep);
+	free(order);
+	free(renumber);
+	return ret;
 }
 
 size_t plan_find(const struct plan *p, size_t rev, size_t arch)
@@ -111,14 +210,36 @@ void plan_describe(struct buf *out, const struct plan *p)
 		guests += !!(p->cells[i].steps & PLAN_GUEST);
 		cached += !!(p->cells[i].steps & PLAN_LOAD);
 	}
-	buf_addf(out, "plan: %zu cell%s: %zu kernel build%s (one at a time), %zu guest%s (%zu at a time), %zu cached\n",
-		 p->nr_cells, p->nr_cells == 1 ? "" : "s", builds, builds == 1 ? "" : "s", guests,
-		 guests == 1 ? "" : "s", p->guest_slots, cached);
+	buf_adds(out, "plan: ");
+	if (p->nr_shards)
+		buf_addf(out, "shard %u/%u of run %s, ", p->shard, p->nr_shards, p->id);
+	else if (p->selected)
+		buf_addf(out, "part of run %s, ", p->id);
+	if (p->selected)
+		buf_addf(out, "%zu of its %zu cells", p->nr_cells, p->whole.nr);
+	else
+		buf_addf(out, "%zu cell%s", p->nr_cells, p->nr_cells == 1 ? "" : "s");
+	buf_addf(out, ": %zu kernel build%s (one at a time), %zu guest%s (%zu at a time), %zu cached\n",
+		 builds, builds == 1 ? "" : "s", guests, guests == 1 ? "" : "s", p->guest_slots, cached);
 	for (size_t i = 0; i < p->nr_cells; i++) {
 		const struct plan_cell *c = &p->cells[i];
 		buf_addf(out, "  %zu. %s/%s: ", i + 1, c->revision, p->arches.v[c->arch]);
 		describe_steps(out, p, c);
 		buf_addch(out, '\n');
+	}
+	if (p->selected) {
+		size_t left = 0, i = 0;
+		for (size_t w = 0; w < p->whole.nr; w++) {
+			if (i < p->nr_cells && p->cells[i].whole == w) { /* the cells keep the whole plan's order */
+				i++;
+				continue;
+			}
+			buf_addf(out, "%s%s", left++ ? ", " : "  left to the other parts: ", p->whole.v[w]);
+		}
+		if (left)
+			buf_addch(out, '\n');
+		if (!p->nr_cells)
+			buf_adds(out, "  nothing to do here: every cell is in another part\n");
 	}
 	for (size_t a = 0; a < p->arches.nr; a++) {
 		buf_addf(out, "  tests on %s (%zu):", p->arches.v[a], p->tests[a].nr);
@@ -133,9 +254,13 @@ void plan_release(struct plan *p)
 	for (size_t i = 0; i < p->nr_cells; i++)
 		free(p->cells[i].revision);
 	free(p->cells);
-	for (size_t r = 0; r < p->nr_revs; r++)
+	for (size_t r = 0; r < p->nr_revs; r++) {
 		free(p->revs[r].name);
+		free(p->revs[r].patchset);
+	}
 	free(p->revs);
+	free(p->id);
+	strvec_clear(&p->whole);
 	for (size_t a = 0; p->tests && a < p->arches.nr; a++)
 		strvec_clear(&p->tests[a]);
 	free(p->tests);

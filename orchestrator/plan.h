@@ -35,6 +35,7 @@ struct plan_revision {
 	int on_base;      /* applied onto the run's base: compared with the base cells */
 	int from_commits; /* --commits: already in the tree, nothing to apply */
 	int tested;       /* tested in an earlier run (kpipe run --tested): applied, then loaded */
+	char *patchset;   /* the KCIDB hash of its patches (run_revision_patchset()), or NULL */
 };
 
 struct plan_cell {
@@ -44,6 +45,7 @@ struct plan_cell {
 	size_t baseline;  /* index of the cell it is compared with, or PLAN_NONE */
 	size_t prev;      /* the previous revision's cell on this arch, or PLAN_NONE */
 	unsigned steps;   /* enum plan_step bits */
+	size_t whole;     /* its index in the whole run's plan (plan.whole), kept by plan_select() */
 };
 
 struct plan_input {
@@ -55,6 +57,7 @@ struct plan_input {
 	size_t guest_slots;
 	const struct strvec *tests;       /* per arch: the test names each cell runs */
 	const char *selftests;            /* "[test] selftests" as configured, for the description */
+	const char *base;                 /* the base commit (hex), for the plan's id */
 };
 
 struct plan {
@@ -66,12 +69,31 @@ struct plan {
 	struct strvec *tests;    /* per arch */
 	char *selftests;
 	size_t guest_slots;
+	char *id;             /* 16 hex digits of the base, arches and every revision's patches: one per run */
+	struct strvec whole;  /* "REV/ARCH" of every cell of the whole run, before plan_select() */
+	unsigned shard, nr_shards; /* plan_select() kept part 'shard' of 'nr_shards' (0 0: no sharding) */
+	int selected;         /* plan_select() left out cells: this plan is part of a run */
 };
 
-#define PLAN_INIT { STRVEC_INIT, NULL, 0, NULL, 0, NULL, NULL, 0 }
+#define PLAN_INIT { STRVEC_INIT, NULL, 0, NULL, 0, NULL, NULL, 0, NULL, STRVEC_INIT, 0, 0, 0 }
 
 /* Decide the run 'in' describes into *out (release with plan_release()). */
 void plan_make(struct plan *out, const struct plan_input *in);
+/*
+ * Keep only part of the plan, for one job of several running one run
+ * (kpipe run --cells PATTERN... --shard I/N): the cells whose "REV/ARCH"
+ * matches one of 'patterns' (fnmatch(3) patterns: every arch of v2, every
+ * revision on arm64; none: every revision's cell), then of those revision cells, in the order of arch
+ * then revision (so one job builds one arch's kernels one after the
+ * other), the I-th of N nearly equal runs ('nr_shards' 0: all of them);
+ * and the base cells those compare with.  A cell's baseline and previous
+ * revision are renumbered, the previous one is PLAN_NONE when it is left
+ * out.  -1 with 'why' (one line, for the user) if a pattern matches no
+ * cell of the plan or the shard is out of range.  A shard may get no cell
+ * at all (more shards than revision cells).
+ */
+int plan_select(struct plan *p, const struct strvec *patterns, unsigned shard, unsigned nr_shards,
+		struct buf *why);
 /* The index of the cell of revision 'rev' (PLAN_NONE: the base) on arch 'arch', or PLAN_NONE. */
 size_t plan_find(const struct plan *p, size_t rev, size_t arch);
 /*

@@ -1,5 +1,6 @@
 #include "results.h"
 #include "perfstat.h"
+#include "proc.h"
 #include "buf.h"
 #include "util.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <openssl/evp.h>
 
@@ -50,6 +52,39 @@ int results_make_run_dir(char **out, const char *root, const char *label, struct
 	buf_release(&link);
 	*out = buf_detach(&dir, NULL);
 	return 0;
+}
+
+int results_copy(const char *from, const char *to, struct kperror *err)
+{
+	struct proc p = PROC_INIT;
+	struct buf src = BUF_INIT, out = BUF_INIT, parent = BUF_INIT;
+	struct stat st;
+	int ret = -1, dir = stat(from, &st) == 0 && S_ISDIR(st.st_mode);
+	buf_adds(&parent, to);
+	if (!dir && strrchr(parent.data, '/'))
+		buf_truncate(&parent, (size_t)(strrchr(parent.data, '/') - parent.data));
+	int e = util_mkdir_p(parent.data, 0755);
+	if (e < 0) {
+		kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", parent.data);
+		goto done;
+	}
+	buf_addf(&src, dir ? "%s/." : "%s", from);
+	strvec_pushl(&p.argv, "cp", "-a", "--", src.data, to, NULL);
+	p.out = &out;
+	if (proc_run(&p, err) < 0)
+		goto done;
+	if (p.exit_code) {
+		buf_rtrim(&out);
+		kperror_set(err, KPERROR_INFRA, "cannot copy '%s' to '%s': %s", from, to, out.data);
+		goto done;
+	}
+	ret = 0;
+done:
+	proc_release(&p);
+	buf_release(&src);
+	buf_release(&out);
+	buf_release(&parent);
+	return ret;
 }
 
 int results_make_cell_dir(struct cell *c, const char *run_dir, struct kperror *err)
@@ -213,19 +248,64 @@ static void tsv_field(struct buf *b, const char *s)
 		buf_addch(b, (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s);
 }
 
-int results_write_summary(const char *run_dir, const char *title, const struct cell *cells,
+/* A "# KEY: VALUE" line of summary.tsv, VALUE on one line; nothing for a NULL value. */
+static void tsv_comment(struct buf *tsv, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	buf_addf(tsv, "# %s: ", key);
+	for (const char *q = value; *q; q++)
+		buf_addch(tsv, (*q == '\n' || *q == '\t') ? ' ' : *q);
+	buf_addch(tsv, '\n');
+}
+
+/* The run's own lines of summary.tsv and keys of summary.json. */
+static void run_about(struct buf *json, struct buf *tsv, const struct results_run *run, const struct cell *cells,
+		      size_t n)
+{
+	struct strvec changes = STRVEC_INIT;
+	json_str(json, "title", run ? run->title : NULL);
+	buf_adds(json, ",\n  ");
+	json_str(json, "base", run ? run->base : NULL);
+	buf_adds(json, ",\n  ");
+	json_str(json, "plan", run ? run->plan : NULL);
+	buf_adds(json, ",\n  ");
+	json_str(json, "shard", run ? run->shard : NULL);
+	buf_adds(json, ",\n  \"plan_cells\": [");
+	for (size_t i = 0; run && i < run->plan_cells.nr; i++) {
+		buf_adds(json, i ? ", \"" : "\"");
+		buf_add_json_escaped(json, run->plan_cells.v[i]);
+		buf_addch(json, '"');
+	}
+	buf_adds(json, "],\n  \"changes\": [");
+	results_changes(&changes, cells, n);
+	for (size_t i = 0; i < changes.nr; i++) {
+		buf_adds(json, i ? ",\n    \"" : "\n    \"");
+		buf_add_json_escaped(json, changes.v[i]);
+		buf_addch(json, '"');
+	}
+	buf_adds(json, changes.nr ? "\n  ]" : "]");
+	strvec_clear(&changes);
+
+	tsv_comment(tsv, "title", run && run->title ? run->title : "");
+	if (run) {
+		tsv_comment(tsv, "base", run->base);
+		tsv_comment(tsv, "plan", run->plan);
+		tsv_comment(tsv, "shard", run->shard);
+		for (size_t i = 0; i < run->plan_cells.nr; i++)
+			tsv_comment(tsv, "plan cell", run->plan_cells.v[i]);
+	}
+}
+
+int results_write_summary(const char *run_dir, const struct results_run *run, const struct cell *cells,
 			  size_t n, struct kperror *err)
 {
 	struct buf json = BUF_INIT, tsv = BUF_INIT, path = BUF_INIT;
 	int ret = -1;
 	buf_adds(&json, "{\n  ");
-	json_str(&json, "title", title);
+	run_about(&json, &tsv, run, cells, n);
 	buf_adds(&json, ",\n  \"cells\": [\n");
-	buf_adds(&tsv, "# title: ");
-	for (const char *q = title; q && *q; q++)
-		buf_addch(&tsv, (*q == '\n' || *q == '\t') ? ' ' : *q);
-	buf_addch(&tsv, '\n');
-	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET ACCEL | test REV ARCH NAME VERDICT SECONDS REASON | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | reroll REV ARCH WHAT_CHANGED | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT (perf2: a second boot)\n");
+	buf_adds(&tsv, "# kpipe summary v1: cell REV ARCH VERDICT COMMIT DETAIL BASELINE SECONDS(apply,each-patch,build,boot,test) PATCHSET ACCEL | test REV ARCH NAME VERDICT SECONDS REASON RUNS FAILURES EXIT | patch REV ARCH N/M builds|broken SECONDS SUBJECT ERROR WARNING... | reroll REV ARCH WHAT_CHANGED | bisect REV ARCH FIRST_BAD | splat REV ARCH COUNT TITLE | perf REV ARCH TEST NAME VALUE UNIT (perf2: a second boot) | note REV ARCH TEXT | missing REV ARCH OPTION | branch REV ARCH BRANCH ONTO\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct cell *c = &cells[i];
 		cell_json(&json, c, "    ");
@@ -255,6 +335,11 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 			tsv_field(&tsv, results_test_verdict_name(c->tests[t].verdict));
 			tsv_field(&tsv, secs);
 			tsv_field(&tsv, c->tests[t].reason ? c->tests[t].reason : "");
+			char runs[64];
+			snprintf(runs, sizeof(runs), "%d\t%d\t%d", c->tests[t].runs, c->tests[t].failures,
+				 c->tests[t].exit_code);
+			buf_addch(&tsv, '\t');
+			buf_adds(&tsv, runs);
 			buf_addch(&tsv, '\n');
 		}
 		/* the failing KTAP cases, so a cached baseline compares case by case */
@@ -332,6 +417,24 @@ int results_write_summary(const char *run_dir, const char *title, const struct c
 			tsv_field(&tsv, c->splats.v[s].ignored ? "ignored" : "");
 			buf_addch(&tsv, '\n');
 		}
+		const struct strvec *lists[] = { &c->notes, &c->missing_options };
+		const char *kinds[] = { "note", "missing" };
+		for (size_t l = 0; l < 2; l++)
+			for (size_t k = 0; k < lists[l]->nr; k++) {
+				buf_adds(&tsv, kinds[l]);
+				tsv_field(&tsv, c->revision);
+				tsv_field(&tsv, c->arch);
+				tsv_field(&tsv, lists[l]->v[k]);
+				buf_addch(&tsv, '\n');
+			}
+		if (c->branch || c->onto) {
+			buf_adds(&tsv, "branch");
+			tsv_field(&tsv, c->revision);
+			tsv_field(&tsv, c->arch);
+			tsv_field(&tsv, c->branch ? c->branch : "-");
+			tsv_field(&tsv, c->onto ? c->onto : "-");
+			buf_addch(&tsv, '\n');
+		}
 	}
 	buf_adds(&json, "  ]\n}\n");
 	buf_addf(&path, "%s/summary.json", run_dir);
@@ -360,7 +463,35 @@ static int verdict_from_name(const char *const *names, int n, const char *s)
 	return -1;
 }
 
-int results_load_summary(struct cell **out, size_t *nr, char **title, const char *run_dir,
+void results_run_release(struct results_run *r)
+{
+	free(r->title);
+	free(r->base);
+	free(r->plan);
+	free(r->shard);
+	strvec_clear(&r->plan_cells);
+	*r = (struct results_run)RESULTS_RUN_INIT;
+}
+
+/* A "# KEY: VALUE" line of summary.tsv into *run: 1 if it was one of the run's. */
+static int load_about(struct results_run *run, const char *line)
+{
+	static const char *const keys[] = { "# title: ", "# base: ", "# plan: ", "# shard: " };
+	char **fields[] = { &run->title, &run->base, &run->plan, &run->shard };
+	for (size_t k = 0; k < 4; k++)
+		if (!strncmp(line, keys[k], strlen(keys[k]))) {
+			free(*fields[k]);
+			*fields[k] = strdup(line + strlen(keys[k]));
+			return 1;
+		}
+	if (!strncmp(line, "# plan cell: ", 13)) {
+		strvec_push(&run->plan_cells, line + 13);
+		return 1;
+	}
+	return 0;
+}
+
+int results_load_summary(struct cell **out, size_t *nr, struct results_run *run, const char *run_dir,
 			 struct kperror *err)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT;
@@ -379,9 +510,8 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 		if (eol)
 			*eol = '\0';
 		lineno++;
-		if (title && !strncmp(line, "# title: ", 9)) {
-			free(*title);
-			*title = strdup(line + 9);
+		if (run && *line == '#' && load_about(run, line)) {
+			/* the run's */
 		} else if (*line && *line != '#') {
 			char *f[64] = { 0 };
 			int nf = 0;
@@ -425,6 +555,9 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				t->verdict = v < 0 ? TEST_FAIL : (enum test_verdict)v;
 				t->seconds = atof(f[5]);
 				t->reason = *f[6] ? strdup(f[6]) : NULL;
+				t->runs = nf >= 8 ? atoi(f[7]) : 1;
+				t->failures = nf >= 9 ? atoi(f[8]) : results_test_failed(t);
+				t->exit_code = nf >= 10 ? atoi(f[9]) : 0;
 			} else if (!strcmp(f[0], "case") && nf >= 5 && c) {
 				struct test_result *t = (struct test_result *)results_find_test(c, f[3]);
 				if (t)
@@ -455,6 +588,13 @@ int results_load_summary(struct cell **out, size_t *nr, char **title, const char
 				pb->error = *f[7] ? strdup(f[7]) : NULL;
 				for (int w = 8; w < nf; w++)
 					strvec_push(&pb->new_warnings, f[w]);
+			} else if ((!strcmp(f[0], "note") || !strcmp(f[0], "missing")) && nf >= 4 && c) {
+				strvec_push(f[0][0] == 'n' ? &c->notes : &c->missing_options, f[3]);
+			} else if (!strcmp(f[0], "branch") && nf >= 5 && c) {
+				free(c->branch);
+				free(c->onto);
+				c->branch = strcmp(f[3], "-") ? strdup(f[3]) : NULL;
+				c->onto = strcmp(f[4], "-") ? strdup(f[4]) : NULL;
 			} else if (!strcmp(f[0], "splat") && nf >= 5 && c) {
 				c->splats.v = realloc(c->splats.v, (c->splats.nr + 1) * sizeof(*c->splats.v));
 				struct splat *s = &c->splats.v[c->splats.nr++];

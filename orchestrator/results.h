@@ -93,19 +93,45 @@ const char *results_stage_name(enum stage s);
  * *out is the new directory's path (caller frees).
  */
 int results_make_run_dir(char **out, const char *root, const char *label, struct kperror *err);
+/*
+ * Copy the file or directory 'from' to 'to' (cp -a; a directory's
+ * contents go into 'to', made with its parents).  -1 with 'err' (infra).
+ */
+int results_copy(const char *from, const char *to, struct kperror *err);
 /* Create <run_dir>/<revision>-<arch>/ (and tests/) and set cell->dir. */
 int results_make_cell_dir(struct cell *c, const char *run_dir, struct kperror *err);
 /* Write cell->dir/result.json. */
 int results_write_cell(const struct cell *c, struct kperror *err);
-/* Write summary.json and summary.tsv for the whole run. */
-int results_write_summary(const char *run_dir, const char *title, const struct cell *cells,
+/*
+ * What a summary says of its run as a whole.  Every field may be NULL or
+ * empty; a loaded one owns its strings (results_run_release()).
+ */
+struct results_run {
+	char *title;
+	char *base;              /* the base tree, as the user was told ("v6.12.9 (tag ...)") */
+	char *plan;              /* the plan's id: one for every shard of one run (plan.id) */
+	char *shard;             /* "I/N" when the run was part I of N of its plan, else NULL */
+	struct strvec plan_cells; /* "REV/ARCH" of every cell of the whole plan, in its order */
+};
+
+#define RESULTS_RUN_INIT { NULL, NULL, NULL, NULL, STRVEC_INIT }
+
+void results_run_release(struct results_run *r);
+
+/*
+ * Write summary.json and summary.tsv for the whole run: its cells and
+ * 'run' (title, base, plan; 'run' may be NULL).
+ */
+int results_write_summary(const char *run_dir, const struct results_run *run, const struct cell *cells,
 			  size_t n, struct kperror *err);
 /*
- * Read summary.tsv back into cells (verdicts, tests, splats, patch builds,
- * stage times; no KTAP detail).  Splat reports are found again in each
- * cell's kept console log.  *title (if not NULL) gets the run's title.
+ * Read summary.tsv back into cells (verdicts, tests and their reruns,
+ * failing KTAP cases, perf samples, splats, patch builds, notes, missing
+ * options, branches, stage times; not every KTAP case).  Splat reports
+ * are found again in each cell's kept console log.  *run (if not NULL)
+ * gets what the summary says of the run; release it.
  */
-int results_load_summary(struct cell **out, size_t *n, char **title, const char *run_dir,
+int results_load_summary(struct cell **out, size_t *n, struct results_run *run, const char *run_dir,
 			 struct kperror *err);
 
 /* 1 if another cell names cell i as its baseline. */

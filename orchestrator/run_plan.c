@@ -249,6 +249,37 @@ static int apply_step(struct run_ctx *ctx, struct run_revision *rr, const struct
 	return 0;
 }
 
+/*
+ * Revision 'r' of the plan applied (apply_step()), and what it changed
+ * from the one before written as a range-diff.  When it does not apply,
+ * its cells (from cells[first] on: a revision's cells are next to each
+ * other) are apply-failed, bad input; a revision this part of the run
+ * has no cell of is only said to fail.  -1 only for kpipe's failures.
+ */
+static int apply_revision_once(struct run_ctx *ctx, const struct plan *plan, struct run_revision *revs, size_t r,
+			       struct cell *cells, size_t first, const char *run_dir, struct kperror *err)
+{
+	struct run_revision *rr = &revs[r];
+	const struct plan_revision *pr = &plan->revs[r];
+	run_ctx_say(ctx, NULL, "%s: %s", pr->name, rr->rev->title);
+	if (apply_step(ctx, rr, pr, err) == 0) {
+		if (r > 0)
+			write_range_diff(ctx, &revs[r - 1], rr, pr->name, run_dir);
+		return 0;
+	}
+	if (err->kind != KPERROR_INPUT)
+		return -1;
+	for (size_t k = first; k < plan->nr_cells && plan->cells[k].rev == r; k++) {
+		cells[k].verdict = CELL_APPLY_FAILED;
+		cells[k].seconds[STAGE_APPLY] = rr->apply_seconds;
+		results_set_detail(&cells[k], "%s", err->msg.data);
+		if (results_write_cell(&cells[k], err) < 0)
+			return -1;
+	}
+	kperror_clear(err);
+	return 0;
+}
+
 int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx *ctx,
 		     const struct plan *plan, struct run_revision *revs, const struct run_base *bases,
 		     const git_oid *base, const char *run_dir, struct kperror *err)
@@ -258,7 +289,7 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 	struct runner *rn = NULL;
 	int ret = -1;
 	double start = util_now();
-	size_t i = 0;
+	size_t i = 0, applied = 0;
 
 	*out_cells = cells;
 	*cells_wall = 0;
@@ -300,24 +331,10 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 			continue;
 		}
 		struct run_revision *rr = &revs[pc->rev];
-		const struct plan_revision *pr = &plan->revs[pc->rev];
-		if (pc->arch == 0) {
-			run_ctx_say(ctx, NULL, "%s: %s", pr->name, rr->rev->title);
-			if (apply_step(ctx, rr, pr, err) < 0) {
-				if (err->kind != KPERROR_INPUT)
-					goto out;
-				/* the revision's cells: apply-failed, bad input */
-				for (size_t k = i; k < plan->nr_cells && plan->cells[k].rev == pc->rev; k++) {
-					cells[k].verdict = CELL_APPLY_FAILED;
-					cells[k].seconds[STAGE_APPLY] = rr->apply_seconds;
-					results_set_detail(&cells[k], "%s", err->msg.data);
-					if (results_write_cell(&cells[k], err) < 0)
-						goto out;
-				}
-				kperror_clear(err);
-			} else if (pc->rev > 0) {
-				write_range_diff(ctx, &revs[pc->rev - 1], rr, pr->name, run_dir);
-			}
+		/* every revision up to this one, once: a part of a run applies the ones before its own too */
+		for (; applied <= pc->rev; applied++) {
+			if (apply_revision_once(ctx, plan, revs, applied, cells, i, run_dir, err) < 0)
+				goto out;
 		}
 		c->seconds[STAGE_APPLY] = rr->apply_seconds;
 		if (c->verdict == CELL_APPLY_FAILED)
@@ -491,7 +508,12 @@ void run_plan_make(struct plan *out, const struct run_ctx *ctx, const struct run
 		prs[r].on_base = git_oid_equal(&revs[r].onto, &revs[0].onto);
 		prs[r].from_commits = revs[r].range != NULL;
 		prs[r].tested = revs[r].tested_dir != NULL;
+		run_revision_patchset(&names, revs[r].rev);
+		prs[r].patchset = names.len ? buf_detach(&names, NULL) : NULL;
 	}
+	char base[GIT_OID_HEXSZ + 1] = "";
+	if (nr_revs)
+		git_oid_tostr(base, sizeof(base), &revs[0].onto);
 	for (size_t a = 0; a < arches->nr; a++) {
 		const struct arch_ready *ready = run_ctx_arch(ctx, arches->v[a]);
 		strvec_init(&tests[a]);
@@ -505,10 +527,13 @@ void run_plan_make(struct plan *out, const struct run_ctx *ctx, const struct run
 		.arches = arches, .revs = prs, .nr_revs = nr_revs, .base_cached = cached,
 		.with_baseline = with_baseline, .each_patch = each_patch, .bisect = bisect,
 		.guest_slots = runner_guest_slots(ctx->cfg), .tests = tests, .selftests = selftests.data,
+		.base = base,
 	};
 	plan_make(out, &in);
-	for (size_t r = 0; r < nr_revs; r++)
+	for (size_t r = 0; r < nr_revs; r++) {
 		free(prs[r].name);
+		free(prs[r].patchset);
+	}
 	free(prs);
 	for (size_t a = 0; a < arches->nr; a++)
 		strvec_clear(&tests[a]);

@@ -80,7 +80,7 @@ void ui_print_plan(const struct plan *p);
  * overlap saved, and where the results are.  -1 (said in the output) if
  * a report or the history could not be written.
  */
-int ui_report_run(const char *history_path, const char *run_dir, const char *title, const char *base_desc,
+int ui_report_run(const char *history_path, const char *run_dir, const struct results_run *run,
 		  const struct cell *cells, size_t n, double cells_wall, double started);
 /*
  * What a CI step hands back to the list, into 'run_dir': checks.json (a

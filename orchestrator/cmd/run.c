@@ -12,7 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--bisect] [--dry-run] [--tested RUN] SERIES...\n"
+static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--bisect] [--dry-run] [--tested RUN]\n"
+	"                 [--shard I/N] [--cells PATTERN]... SERIES...\n"
 	"       kpipe run [options] --commits RANGE [--commits RANGE...]\n"
 	"  --commits:    test commits already in the tree (\"A..B\", or \"B\" for base..B);\n"
 	"                each RANGE is one revision\n"
@@ -27,6 +28,11 @@ static const char usage[] = "usage: kpipe run [--no-baseline] [--each-patch] [--
 	"  --tested RUN: a revision whose very patches RUN (an earlier results\n"
 	"                directory) tested on every arch is loaded from it, not\n"
 	"                built again: v5 compared with the v4 you already have\n"
+	"  --shard I/N:  run part I of N of the plan (one CI job of N; each runs\n"
+	"                or loads the baselines its cells need); join the parts\n"
+	"                with 'kpipe report --merge DIR...'\n"
+	"  --cells PATTERN: only the cells REV/ARCH matching PATTERN (\"v2/*\",\n"
+	"                \"*/arm64\"), and their baselines; may be repeated\n"
 	"  SERIES: an mbox (git format-patch, b4), a .patch file or a directory of them;\n"
 	"  give several, one per revision (v1.mbox v2.mbox ...).\n";
 
@@ -34,6 +40,8 @@ struct run_options {
 	int with_baseline, each_patch, bisect, dry_run, help;
 	struct strvec ranges; /* --commits */
 	struct strvec tested; /* --tested */
+	struct strvec cells;  /* --cells */
+	unsigned shard, nr_shards; /* --shard I/N */
 	char **files;
 	size_t nr_files;
 };
@@ -44,7 +52,8 @@ static int parse_options(struct run_options *o, int argc, char **argv, struct kp
 		{ "no-baseline", no_argument, NULL, 'B' }, { "each-patch", no_argument, NULL, 'E' },
 		{ "bisect", no_argument, NULL, 'S' },      { "dry-run", no_argument, NULL, 'n' },
 		{ "commits", required_argument, NULL, 'C' }, { "help", no_argument, NULL, 'h' },
-		{ "tested", required_argument, NULL, 'T' },
+		{ "tested", required_argument, NULL, 'T' }, { "shard", required_argument, NULL, 'P' },
+		{ "cells", required_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -57,6 +66,15 @@ static int parse_options(struct run_options *o, int argc, char **argv, struct kp
 		case 'n': o->dry_run = 1; break;
 		case 'C': strvec_push(&o->ranges, optarg); break;
 		case 'T': strvec_push(&o->tested, optarg); break;
+		case 'L': strvec_push(&o->cells, optarg); break;
+		case 'P': {
+			char end;
+			if (sscanf(optarg, "%u/%u%c", &o->shard, &o->nr_shards, &end) != 2 || !o->nr_shards ||
+			    o->shard < 1 || o->shard > o->nr_shards || o->nr_shards > 1000)
+				return kperror_set(err, KPERROR_INPUT, "--shard '%s': give I/N, 1 <= I <= N <= 1000",
+						   optarg);
+			break;
+		}
 		case 'h': o->help = 1; return 0;
 		default: return kperror_set(err, KPERROR_INPUT, "%s", usage);
 		}
@@ -93,10 +111,64 @@ static int read_series(struct series *s, const struct run_options *o, struct kpe
 	return 0;
 }
 
+/*
+ * The part of the plan --cells and --shard ask for, kept in 'p'.  Before
+ * anything waits or builds, 'p' may be a plan of names only (the series
+ * read, nothing cached): a pattern that matches no cell is said at once.
+ */
+static int select_cells(struct plan *p, const struct run_options *o, struct kperror *err)
+{
+	struct buf why = BUF_INIT;
+	if (!o->cells.nr && !o->nr_shards)
+		return 0;
+	int ret = plan_select(p, &o->cells, o->shard, o->nr_shards, &why);
+	if (ret < 0)
+		kperror_set(err, KPERROR_INPUT, "%s", why.data);
+	buf_release(&why);
+	return ret;
+}
+
+/* The series' cells by name (no tree, no cache yet), to check --cells against them. */
+static int check_cells(const struct run_options *o, const struct series *s, const struct config *cfg,
+		       struct kperror *err)
+{
+	if (!o->cells.nr || !s->nr)
+		return 0;
+	struct plan_revision *revs = calloc(s->nr, sizeof(*revs));
+	for (size_t r = 0; r < s->nr; r++) {
+		revs[r].name = util_strfmt("v%u", s->revs[r].version);
+		revs[r].on_base = 1;
+	}
+	struct plan_input in = { .arches = &cfg->arches, .revs = revs, .nr_revs = s->nr,
+				 .with_baseline = o->with_baseline };
+	struct plan names = PLAN_INIT;
+	plan_make(&names, &in);
+	int ret = select_cells(&names, o, err);
+	plan_release(&names);
+	for (size_t r = 0; r < s->nr; r++)
+		free(revs[r].name);
+	free(revs);
+	return ret;
+}
+
+/* The mails as given, into run_dir/series/N-NAME: what 'kpipe report --merge' answers the list from. */
+static int keep_series(const char *run_dir, const struct run_options *o, struct kperror *err)
+{
+	int ret = 0;
+	for (size_t i = 0; i < o->nr_files && !ret; i++) {
+		const char *slash = strrchr(o->files[i], '/');
+		const char *name = slash && slash[1] ? slash + 1 : o->files[i];
+		char *to = util_strfmt("%s/series/%03zu-%s", run_dir, i + 1, name);
+		ret = results_copy(o->files[i], to, err);
+		free(to);
+	}
+	return ret;
+}
+
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 {
 	struct run_options o = { .with_baseline = 1, .each_patch = ctx->cfg.each_patch, .ranges = STRVEC_INIT,
-				 .tested = STRVEC_INIT };
+				 .tested = STRVEC_INIT, .cells = STRVEC_INIT };
 	struct series s = SERIES_INIT;
 	ui_new_run_id();
 	struct run_ctx rc = { &ctx->cfg, NULL, ui_run_id(), &ui_run, NULL, 0 };
@@ -110,13 +182,15 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	int ret = -1;
 
 	if (parse_options(&o, argc, argv, err) < 0 || o.help || read_series(&s, &o, err) < 0 ||
-	    cmd_lock_cache(ctx, err) < 0 || ui_prepare_arches(&rc, err) < 0 || ui_open_tree(&rc, err) < 0 ||
+	    check_cells(&o, &s, &ctx->cfg, err) < 0 || cmd_lock_cache(ctx, err) < 0 || ui_prepare_arches(&rc, err) < 0 || ui_open_tree(&rc, err) < 0 ||
 	    run_plan_revisions(&revs, &base, &s, &o.ranges, rc.tree, err) < 0 ||
 	    run_plan_find_tested(revs, s.nr, &ctx->cfg.arches, &o.tested, err) < 0 ||
 	    run_plan_bases(&bases, &rc, &base, err) < 0)
 		goto out;
 	ui_print_series(&s, o.ranges.nr > 0);
 	run_plan_make(&plan, &rc, revs, s.nr, bases, o.with_baseline, o.each_patch, o.bisect);
+	if (select_cells(&plan, &o, err) < 0)
+		goto out;
 	ui_print_plan(&plan);
 	if (o.dry_run) {
 		ret = 0;
@@ -126,14 +200,24 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	if (results_make_run_dir(&run_dir, ctx->cfg.results_dir, s.revs[s.nr - 1].name, err) < 0)
 		goto out;
 	ui_step("results in %s", run_dir);
+	if (keep_series(run_dir, &o, err) < 0)
+		goto out;
 	struct kperror run_err = KPERROR_INIT;
 	int failed = run_plan_execute(&cells, &wall, &rc, &plan, revs, bases, &base, run_dir, &run_err) < 0;
 	if (failed)
 		printf("%s: %s\n", run_err.kind == KPERROR_INTERRUPTED ? "interrupted" : "error", run_err.msg.data);
 	kperror_release(&run_err);
-	if (ui_report_run(ctx->cfg.history_path, run_dir, title, rc.tree->base_desc, cells, plan.nr_cells, wall, start) < 0)
+	char shard[32];
+	snprintf(shard, sizeof(shard), "%u/%u", plan.shard, plan.nr_shards);
+	struct results_run about = { (char *)title, rc.tree->base_desc, plan.id, plan.nr_shards ? shard : NULL,
+				     plan.whole };
+	/* a part of a run is no run of the series for the history: its merge is */
+	if (ui_report_run(plan.selected ? NULL : ctx->cfg.history_path, run_dir, &about, cells, plan.nr_cells,
+			  wall, start) < 0)
 		failed = 1;
-	if (!o.ranges.nr && ui_write_feedback(&ctx->cfg, run_dir, &s, cells, plan.nr_cells) < 0)
+	if (plan.selected)
+		printf("for the list: nothing yet: 'kpipe report --merge' of every part answers the list\n");
+	else if (!o.ranges.nr && ui_write_feedback(&ctx->cfg, run_dir, &s, cells, plan.nr_cells) < 0)
 		failed = 1;
 	ret = ui_run_exit(err, verdict_exit_code(cells, plan.nr_cells), failed, run_dir);
 out:
@@ -151,6 +235,7 @@ out:
 	plan_release(&plan);
 	strvec_clear(&o.ranges);
 	strvec_clear(&o.tested);
+	strvec_clear(&o.cells);
 	free(run_dir);
 	tree_free(rc.tree);
 	run_ctx_release(&rc);

@@ -18,7 +18,8 @@ int cmd_test(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	kperror_release(&run_err);
 	struct kperror serr = KPERROR_INIT;
 	results_compare(&s.cell, 1);
-	if (results_write_summary(s.run_dir, s.cell.revision, &s.cell, 1, &serr) < 0 ||
+	if (results_write_summary(s.run_dir, &(struct results_run){ .title = s.cell.revision, .base = s.tree->base_desc },
+				  &s.cell, 1, &serr) < 0 ||
 	    ui_write_reports(s.run_dir, s.cell.revision, s.tree->base_desc, &s.cell, 1, &serr) < 0) {
 		printf("error: %s\n", serr.msg.data);
 		failed = 1;

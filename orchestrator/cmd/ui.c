@@ -383,18 +383,18 @@ static void print_overlap(const struct cell *cells, size_t n, double wall)
 	       summed > wall ? summed - wall : 0.0);
 }
 
-int ui_report_run(const char *history_path, const char *run_dir, const char *title, const char *base_desc,
+int ui_report_run(const char *history_path, const char *run_dir, const struct results_run *run,
 		  const struct cell *cells, size_t n, double cells_wall, double started)
 {
 	struct kperror err = KPERROR_INIT;
 	int ret = 0;
-	if (results_write_summary(run_dir, title, cells, n, &err) < 0 ||
-	    ui_write_reports(run_dir, title, base_desc, cells, n, &err) < 0) {
+	if (results_write_summary(run_dir, run, cells, n, &err) < 0 ||
+	    ui_write_reports(run_dir, run->title, run->base, cells, n, &err) < 0) {
 		printf("error: %s\n", err.msg.data);
 		ret = -1;
 	}
 	kperror_clear(&err);
-	if (history_record(history_path, run_dir, title, base_desc, cells, n, &err) < 0) {
+	if (history_path && history_record(history_path, run_dir, run->title, run->base, cells, n, &err) < 0) {
 		printf("error: %s\n", err.msg.data);
 		ret = -1;
 	}

@@ -136,3 +136,70 @@ dots=$(printf '%s\n' "$OUT" | grep -o '<circle' | wc -l)
 [ "$dots" -ge 60 ] && pass "report.html: every sample is a dot ($dots)" || failed "report.html: $dots sample dots, wanted 4 figures x 5 samples x 3 cells per arch"
 OUT=$(cat "$run/summary.txt")
 expect_match "^uffd_wp_zap_shmem +pass +pass +FAIL +FAIL +pass +pass" "summary.txt: the matrix to paste into a reply"
+
+# One run split in two CI jobs: --shard 1/2 and 2/2 into their own results
+# directories (the same cache: the bases load from it), then merged.  The
+# merge must say what the whole run above said: the same cells, verdicts
+# and changes.
+whole=$(readlink -f "$run")
+series="examples/uffd-wp-range/v1.mbox examples/uffd-wp-range/v2.mbox"
+expect_exit 0 "kpipe run --shard 2/2 --dry-run shows which cells the part runs" -- \
+	$KPIPE -c "$WORK/cfg.ini" run --dry-run --bisect --shard 2/2 $series
+expect_match "^plan: shard 2/2 of run [0-9a-f]{16}, 3 of its 6 cells: " "the part's plan: 3 of the run's 6 cells"
+expect_match "^  left to the other parts: base/x86_64, v1/x86_64, v2/x86_64$" "the plan names the cells left to the other part"
+expect_exit 2 "kpipe run --cells with a pattern matching nothing: bad input, at once" -- \
+	$KPIPE -c "$WORK/cfg.ini" run --cells 'v3/*' $series
+expect_match "^kpipe run: --cells 'v3/\*' matches no cell of the plan \(base/x86_64, base/arm64, v1/x86_64, " \
+	"the error names the pattern and the cells there are"
+for s in 1 2; do
+	printf '[paths]\nresults = %s/shard%s\n' "$WORK" "$s" > "$WORK/shard$s.ini"
+	expect_exit 1 "kpipe run --shard $s/2 (v1 fails in each)" -- \
+		$KPIPE -c "$WORK/shard$s.ini" run --bisect --shard "$s/2" $series
+	expect_match "^for the list: nothing yet: 'kpipe report --merge' of every part answers the list$" \
+		"shard $s/2 leaves the answer to the list to the merge"
+done
+part1=$(readlink -f "$WORK/shard1/latest") part2=$(readlink -f "$WORK/shard2/latest")
+OUT=$(cut -f1-3 "$part1/summary.tsv" | grep "^cell" | tr '\t' ' ' | tr '\n' ';')
+expect_match "^cell base x86_64;cell v1 x86_64;cell v2 x86_64;$" "shard 1/2 ran x86_64's cells, with its base"
+OUT=$(cut -f1-3 "$part2/summary.tsv" | grep "^cell" | tr '\t' ' ' | tr '\n' ';')
+expect_match "^cell base arm64;cell v1 arm64;cell v2 arm64;$" "shard 2/2 ran arm64's"
+no_kpipe_domains
+expect_exit 1 "kpipe report --merge of both parts: v1 fails, as in the whole run" -- \
+	$KPIPE -c "$WORK/cfg.ini" report --merge --output "$WORK/merged" "$part1" "$part2"
+expect_match "^merge: 2 parts of run [0-9a-f]{16} into $WORK/merged$" "the merge says what it joins"
+expect_match "^uffd_wp_zap_shmem +pass +pass +FAIL +FAIL +pass +pass" "the merged matrix: base pass, v1 FAIL, v2 pass on both arches"
+expect_match "^for the list: checks.json \(8 patchwork checks\), reply.eml \(to Kai Example <kai@example.org>\)$" \
+	"the merge answers the list from the mails the parts kept"
+OUT=$(python3 - "$whole/summary.json" "$WORK/merged/summary.json" <<'PY' 2>&1
+import json, re, sys
+whole, merged = (json.load(open(p)) for p in sys.argv[1:3])
+def cells(s):
+    return [(c["revision"], c["arch"], c["verdict"], c["regressions"], c["first_bad_patch"]) for c in s["cells"]]
+def tests(s):
+    return {(c["revision"], c["arch"], t["name"]): t["verdict"] for c in s["cells"] for t in c["tests"]}
+print("cells", "same" if cells(whole) == cells(merged) else "differ: %s / %s" % (cells(whole), cells(merged)))
+# a test whose verdict differs between the two runs of one kernel (mm_stress's race on v1's
+# WARNING hits in some boots only) changes the changes list of any two runs: its lines are
+# left out of the comparison, and said
+tw, tm = tests(whole), tests(merged)
+racy = sorted({k[2] for k in tw if tw[k] != tm.get(k)})
+keep = lambda s: [l for l in s["changes"] if not any(re.search(r"\b%s\b" % t, l) for t in racy)]
+print("racy", ",".join(racy) or "none")
+print("changes", "same" if keep(whole) == keep(merged) and keep(whole) else "differ: %s / %s" % (whole["changes"], merged["changes"]))
+print("plan", "same" if whole["plan"] == merged["plan"] and merged["shard"] is None else "differ")
+PY
+)
+printf '%s\n' "$OUT" | grep "^racy" | sed 's/^/# tests whose verdict differed between the whole run and the parts: /'
+expect_match "^cells same$" "merged summary.json: the whole run's cells, verdicts, regressions and bisect results"
+expect_match "^changes same$" "merged summary.json: the whole run's changes (v2 fixed what v1 broke)"
+expect_match "^plan same$" "merged summary.json: one run's plan, no longer a shard"
+for f in v1-arm64/console.log v2-x86_64/tests/uffd_wp_zap_shmem.out range-diff-v2.txt report.html junit.xml kcidb.json summary.txt; do
+	[ -s "$WORK/merged/$f" ] || failed "merged: no $f"
+done
+pass "the merged directory holds the parts' cells, logs and range-diff, and every report"
+expect_exit 3 "kpipe report --merge of one part alone: the other's cells have no verdict" -- \
+	$KPIPE -c "$WORK/cfg.ini" report --merge --output "$WORK/half" "$part1"
+expect_match "^v1/arm64: not run: none of the 1 merged part held it$" "the cells of the missing part are not run, saying why"
+expect_exit 2 "kpipe report --merge of one part twice: bad input" -- \
+	$KPIPE -c "$WORK/cfg.ini" report --merge --output "$WORK/twice" "$part1" "$part1"
+expect_match "^kpipe report: v1/x86_64 is in both '$part1' and '$part1'$" "the error names the cell"

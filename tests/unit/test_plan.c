@@ -110,9 +110,135 @@ TEST(options_shape_the_steps)
 	strvec_clear(&arches);
 }
 
+/* A plan of v1..v3 on two arches with the base (none cached): 8 cells. */
+static void three_revisions(struct plan *p, struct strvec *arches, const char *v2_patches)
+{
+	struct plan_revision revs[] = {
+		{ "v1", 1, 2, 1, 0, 0, "aaaa" },
+		{ "v2", 2, 3, 1, 0, 0, (char *)v2_patches },
+		{ "v3", 3, 3, 1, 0, 0, "cccc" },
+	};
+	struct plan_input in = { .arches = arches, .revs = revs, .nr_revs = 3, .with_baseline = 1,
+				 .base = "0123abcd" };
+	plan_make(p, &in);
+}
+
+TEST(shards_split_by_arch_and_keep_their_baselines)
+{
+	struct strvec arches = two_arches();
+	struct plan whole, p1, p2, other;
+	three_revisions(&whole, &arches, "bbbb");
+	three_revisions(&p1, &arches, "bbbb");
+	three_revisions(&p2, &arches, "bbbb");
+	three_revisions(&other, &arches, "another v2");
+	struct buf why = BUF_INIT;
+	/* one id for one run: the same series on the same base; other patches, another run */
+	CHECK(strlen(whole.id) == 16);
+	CHECK_STR(p1.id, whole.id);
+	CHECK(strcmp(other.id, whole.id) != 0);
+	CHECK(whole.whole.nr == 8);
+	CHECK_STR(whole.whole.v[0], "base/x86_64");
+	CHECK_STR(whole.whole.v[7], "v3/arm64");
+
+	CHECK(plan_select(&p1, NULL, 1, 2, &why) == 0);
+	CHECK(plan_select(&p2, NULL, 2, 2, &why) == 0);
+	/* 2 shards of 6 revision cells: x86_64's three, then arm64's, each with its base */
+	CHECK(p1.nr_cells == 4 && p2.nr_cells == 4);
+	if (p1.nr_cells == 4 && p2.nr_cells == 4) {
+		CHECK_STR(p1.cells[0].revision, "base");
+		CHECK(p1.cells[0].arch == 0 && p1.cells[0].whole == 0);
+		for (size_t i = 1; i < 4; i++) {
+			CHECK(p1.cells[i].arch == 0 && p1.cells[i].baseline == 0);
+			CHECK(p2.cells[i].arch == 1 && p2.cells[i].baseline == 0);
+		}
+		CHECK(p1.cells[2].prev == 1 && p1.cells[3].prev == 2 && p1.cells[1].prev == PLAN_NONE);
+		CHECK(p2.cells[0].whole == 1 && p2.cells[3].whole == 7);
+	}
+	CHECK(p1.selected && p1.shard == 1 && p1.nr_shards == 2);
+	struct buf text = BUF_INIT;
+	plan_describe(&text, &p2);
+	CHECK_CONTAINS(text.data, "plan: shard 2/2 of run ");
+	CHECK_CONTAINS(text.data, ", 4 of its 8 cells: 4 kernel builds");
+	CHECK_CONTAINS(text.data, "  left to the other parts: base/x86_64, v1/x86_64, v2/x86_64, v3/x86_64\n");
+	buf_release(&text);
+	plan_release(&p1);
+	plan_release(&p2);
+
+	/* 4 shards of 6 cells: 1, 2, 1, 2 cells each; together every cell once */
+	size_t seen[8] = { 0 };
+	for (unsigned s = 1; s <= 4; s++) {
+		struct plan q;
+		three_revisions(&q, &arches, "bbbb");
+		CHECK(plan_select(&q, NULL, s, 4, &why) == 0);
+		for (size_t i = 0; i < q.nr_cells; i++)
+			if (q.cells[i].rev != PLAN_NONE)
+				seen[q.cells[i].whole]++;
+			else
+				CHECK(q.cells[i].arch == q.cells[q.nr_cells - 1].arch); /* only its own arch's base */
+		/* a cell whose previous revision is in another shard has none here */
+		for (size_t i = 0; i < q.nr_cells; i++)
+			CHECK(q.cells[i].prev == PLAN_NONE || q.cells[q.cells[i].prev].rev + 1 == q.cells[i].rev);
+		plan_release(&q);
+	}
+	for (size_t w = 2; w < 8; w++)
+		CHECK(seen[w] == 1);
+
+	/* more shards than cells: some get nothing, and say so */
+	struct plan empty;
+	three_revisions(&empty, &arches, "bbbb");
+	CHECK(plan_select(&empty, NULL, 1, 7, &why) == 0);
+	CHECK(empty.nr_cells == 0);
+	plan_describe(&text, &empty);
+	CHECK_CONTAINS(text.data, "nothing to do here: every cell is in another part");
+	buf_release(&text);
+	plan_release(&empty);
+	plan_release(&whole);
+	plan_release(&other);
+	buf_release(&why);
+	strvec_clear(&arches);
+}
+
+TEST(cells_by_pattern)
+{
+	struct strvec arches = two_arches(), pats = STRVEC_INIT;
+	struct plan p;
+	struct buf why = BUF_INIT;
+	three_revisions(&p, &arches, "bbbb");
+	strvec_pushl(&pats, "v2/*", "*/arm64", NULL);
+	CHECK(plan_select(&p, &pats, 0, 0, &why) == 0);
+	/* v2 on both arches, every revision on arm64, and both bases they compare with */
+	CHECK(p.nr_cells == 6);
+	const char *want[] = { "base/x86_64", "base/arm64", "v1/arm64", "v2/x86_64", "v2/arm64", "v3/arm64" };
+	for (size_t i = 0; i < p.nr_cells && i < 6; i++) {
+		struct buf name = BUF_INIT;
+		buf_addf(&name, "%s/%s", p.cells[i].revision, p.arches.v[p.cells[i].arch]);
+		CHECK_STR(name.data, want[i]);
+		buf_release(&name);
+	}
+	CHECK(p.selected && !p.nr_shards);
+	plan_release(&p);
+
+	/* a pattern that names no cell is the user's mistake, said with the cells there are */
+	three_revisions(&p, &arches, "bbbb");
+	strvec_clear(&pats);
+	strvec_push(&pats, "v4/*");
+	CHECK(plan_select(&p, &pats, 0, 0, &why) < 0);
+	CHECK_CONTAINS(why.data, "--cells 'v4/*' matches no cell of the plan (base/x86_64, base/arm64, v1/x86_64");
+	CHECK(p.nr_cells == 8); /* left whole */
+	buf_reset(&why);
+	CHECK(plan_select(&p, NULL, 3, 2, &why) < 0);
+	CHECK_CONTAINS(why.data, "shard 3/2");
+	plan_release(&p);
+	strvec_clear(&pats);
+	buf_release(&why);
+	strvec_clear(&arches);
+}
+
 const struct unit_test plan_tests[] = {
 	{ "plan: cells, baselines and previous revisions", cells_baselines_and_previous_revisions },
 	{ "plan: options shape the steps", options_shape_the_steps },
 	{ "plan: a revision tested in an earlier run is applied and loaded, not built", a_revision_tested_before_is_loaded },
+	{ "plan: shards split by arch, each with the baselines it needs", shards_split_by_arch_and_keep_their_baselines },
+	{ "plan: --cells patterns, and patterns matching nothing", cells_by_pattern },
 	{ NULL, NULL },
 };

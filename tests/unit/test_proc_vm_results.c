@@ -170,7 +170,7 @@ TEST(results_summary_round_trip)
 	c[1].commit = strdup("abc");
 	CHECK(results_make_cell_dir(&c[0], dir, &err) == 0);
 	CHECK(results_write_cell(&c[0], &err) == 0);
-	CHECK(results_write_summary(dir, "title", c, 2, &err) == 0);
+	CHECK(results_write_summary(dir, &(struct results_run){ .title = (char *)"title" }, c, 2, &err) == 0);
 	struct cell *back = NULL;
 	size_t n = 0;
 	CHECK(results_load_summary(&back, &n, NULL, dir, &err) == 0);
@@ -435,7 +435,7 @@ TEST(reports_stay_valid_on_hostile_input)
 	char dir[] = "/tmp/kpipe-unit-reports-XXXXXX";
 	struct kperror err = KPERROR_INIT;
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK(results_write_summary(dir, "t\xff\x1b", c, 3, &err) == 0);
+	CHECK(results_write_summary(dir, &(struct results_run){ .title = (char *)"t\xff\x1b" }, c, 3, &err) == 0);
 	char path[128];
 	snprintf(path, sizeof(path), "%s/summary.json", dir);
 	buf_reset(&b);
@@ -551,7 +551,7 @@ static struct cell *summary_written_and_read(const struct cell *c, size_t n, siz
 	struct cell *back = NULL;
 	*nback = 0;
 	CHECK(mkdtemp(dir) != NULL);
-	CHECK(results_write_summary(dir, "s", c, n, &err) == 0);
+	CHECK(results_write_summary(dir, &(struct results_run){ .title = (char *)"s" }, c, n, &err) == 0);
 	CHECK(results_load_summary(&back, nback, NULL, dir, &err) == 0);
 	util_rm_rf(dir);
 	kperror_release(&err);

@@ -50,6 +50,11 @@ const char config_default_ini[] =
 	"# only read (file:DIR storage); empty: <cache>/ccache-shared.  A directory\n"
 	"# this user cannot write (another user's cache) is only read\n"
 	"ccache_shared =\n"
+	"# a ccache remote storage every machine running kpipe shares (ccache's own\n"
+	"# URL: redis://HOST[:PORT], redis+unix:SOCKET, http://HOST/PATH); base\n"
+	"# builds read and fill it (their sandbox keeps the network for it), series\n"
+	"# builds never see it; empty: none\n"
+	"ccache_remote =\n"
 	"# seconds before a kernel build is given up\n"
 	"timeout = 5400\n"
 	"\n"
@@ -129,6 +134,7 @@ static const struct key keys[] = {
 	B("build", "each_patch", each_patch),
 	B("build", "sandbox", build_sandbox),
 	S("build", "ccache_shared", ccache_shared),
+	S("build", "ccache_remote", ccache_remote),
 	S("vm", "uri", vm_uri),
 	S("vm", "accel", vm_accel),
 	S("vm", "cmdline", vm_cmdline),
@@ -266,6 +272,17 @@ static int resolve_auto(struct config *cfg, struct kperror *err)
 	return 0;
 }
 
+int config_ccache_remote_ok(const char *url)
+{
+	static const char *const schemes[] = { "redis://", "redis+unix:", "http://", "https://" };
+	if (strpbrk(url, " \t|"))
+		return 0; /* one storage: kpipe adds its own attributes and storages around it */
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (!strncmp(url, schemes[i], strlen(schemes[i])) && url[strlen(schemes[i])])
+			return 1;
+	return 0;
+}
+
 int config_load(struct config *out, const char *path, const char *data_dir,
 		struct kperror *err)
 {
@@ -314,6 +331,13 @@ int config_load(struct config *out, const char *path, const char *data_dir,
 			    out->source, out->vm_guests);
 		goto out;
 	}
+	if (out->ccache_remote && *out->ccache_remote && !config_ccache_remote_ok(out->ccache_remote)) {
+		kperror_set(err, KPERROR_INPUT,
+			    "%s: [build] ccache_remote: '%s' is no ccache remote storage URL "
+			    "(redis://HOST[:PORT], redis+unix:SOCKET, http://HOST/PATH; one, no spaces or '|')",
+			    out->source, out->ccache_remote);
+		goto out;
+	}
 	if (!out->arches.nr) {
 		kperror_set(err, KPERROR_INPUT, "%s: [build] arches is empty", out->source);
 		goto out;
@@ -356,6 +380,7 @@ void config_release(struct config *cfg)
 	free(cfg->vm_accel);
 	free(cfg->vm_guests);
 	free(cfg->ccache_shared);
+	free(cfg->ccache_remote);
 	free(cfg->vm_cmdline);
 	free(cfg->report_url);
 	free(cfg->report_from);

@@ -28,6 +28,7 @@ struct config {
 	int each_patch;      /* [build] each_patch: build after every patch */
 	int build_sandbox;   /* [build] sandbox: builds of series' code in bubblewrap */
 	char *ccache_shared; /* [build] ccache_shared ("": <cache>/ccache-shared) */
+	char *ccache_remote; /* [build] ccache_remote: ccache's remote storage URL shared across machines, or "" */
 	char *vm_uri;        /* [vm] uri ("auto" is resolved: system for root, else session) */
 	char *vm_accel;      /* [vm] accel: auto, kvm, tcg */
 	char *vm_cmdline;    /* [vm] cmdline: extra kernel parameters */
@@ -56,6 +57,12 @@ extern const char config_default_ini[];
  * kpipe's own files are (the directory of the kpipe binary).  The caller
  * owns *out and frees it with config_release().
  */
+/*
+ * 1 if 'url' is one ccache remote storage kpipe can pass on: redis://,
+ * redis+unix:, http:// or https:// with something after it, and no space
+ * or '|' (kpipe adds the attributes and the other storages itself).
+ */
+int config_ccache_remote_ok(const char *url);
 int config_load(struct config *out, const char *path, const char *data_dir,
 		struct kperror *err);
 void config_release(struct config *cfg);

@@ -135,6 +135,25 @@ static void make_builddir(struct buf *out, const struct kbuild_opts *o)
 		host_builddir(out, o);
 }
 
+int kbuild_remote_writable(const char *storages)
+{
+	for (const char *p = storages; p && *p;) {
+		size_t len = strcspn(p, " ");
+		const char *bar = memchr(p, '|', len);
+		int read_only = 0;
+		while (bar && !read_only) {
+			size_t rest = len - (size_t)(bar + 1 - p);
+			read_only = rest >= 9 && !strncmp(bar + 1, "read-only", 9) && (rest == 9 || bar[10] == '|');
+			bar = memchr(bar + 1, '|', rest);
+		}
+		if (len && !read_only)
+			return 1;
+		p += len;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
 static void base_make_args(struct proc *p, const struct kbuild_opts *o)
 {
 	struct buf odir = BUF_INIT;
@@ -154,8 +173,8 @@ static void base_make_args(struct proc *p, const struct kbuild_opts *o)
 		strvec_pushf(&p->env, "CCACHE_DIR=%s/ccache", o->cache_dir);
 	if (o->ccache_remote) {
 		strvec_pushf(&p->env, "CCACHE_REMOTE_STORAGE=%s", o->ccache_remote);
-		/* a build that may write the shared store shares its local hits too */
-		if (!strstr(o->ccache_remote, "read-only"))
+		/* a build that may write a shared store shares its local hits too */
+		if (kbuild_remote_writable(o->ccache_remote))
 			strvec_push(&p->env, "CCACHE_RESHARE=1");
 	}
 	strvec_push(&p->env, "CCACHE_MAXSIZE=8G");

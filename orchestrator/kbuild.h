@@ -29,7 +29,7 @@ struct kbuild_opts {
 	 */
 	const char *make_srcdir, *make_builddir;
 	const char *ccache_dir;    /* the ccache written (NULL: <cache_dir>/ccache) */
-	const char *ccache_remote; /* CCACHE_REMOTE_STORAGE ("file:DIR|read-only"), or NULL */
+	const char *ccache_remote; /* CCACHE_REMOTE_STORAGE ("file:DIR|read-only redis://..."), or NULL */
 	const struct sandbox *sandbox; /* run every make inside it; NULL: unsandboxed */
 	const char *kconfig_dir;   /* where NAME.config fragments are */
 	const struct strvec *fragments; /* fragment names, ARCH.config is added */
@@ -93,5 +93,12 @@ int kbuild_recompile(const struct kbuild_opts *o, const struct strvec *files, st
 		     struct kperror *err);
 /* Copy the first compiler/linker error lines of 'log' (at most 'max'). */
 void kbuild_first_errors(struct buf *out, const char *log, int max);
+
+/*
+ * 1 if one of the space-separated ccache remote storages 'storages' is
+ * writable (has no "|read-only" attribute): the build then shares its
+ * local hits too (CCACHE_RESHARE).
+ */
+int kbuild_remote_writable(const char *storages);
 
 #endif

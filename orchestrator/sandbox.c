@@ -45,9 +45,15 @@ void sandbox_read_at(struct sandbox *s, const char *path, const char *inside)
 	add_bind(s, "r", path, inside);
 }
 
+void sandbox_share_net(struct sandbox *s)
+{
+	s->share_net = 1;
+}
+
 void sandbox_release(struct sandbox *s)
 {
 	strvec_clear(&s->binds);
+	s->share_net = 0;
 }
 
 static void push_system(struct strvec *a)
@@ -72,11 +78,20 @@ static void push_system(struct strvec *a)
 		strvec_pushl(a, "--ro-bind-try", etc_files[i], etc_files[i], NULL);
 }
 
+/* What name resolution and TLS read, for a sandbox with the network. */
+static const char *const net_files[] = { "/etc/hosts", "/etc/resolv.conf", "/etc/gai.conf", "/etc/ssl",
+					 "/etc/ca-certificates" };
+
 /* The bwrap options up to and including "--": everything but the binds' paths' order. */
-static void push_options(struct strvec *a)
+static void push_options(struct strvec *a, int share_net)
 {
 	strvec_pushl(a, "bwrap", "--unshare-all", "--unshare-user", "--die-with-parent",
 		     "--new-session", "--cap-drop", "ALL", NULL);
+	if (share_net) {
+		strvec_push(a, "--share-net");
+		for (size_t i = 0; i < sizeof(net_files) / sizeof(net_files[0]); i++)
+			strvec_pushl(a, "--ro-bind-try", net_files[i], net_files[i], NULL);
+	}
 	if (geteuid() == 0)
 		strvec_pushl(a, "--uid", SANDBOX_UID, "--gid", SANDBOX_UID, NULL);
 	push_system(a);
@@ -93,7 +108,7 @@ int sandbox_wrap(struct proc *p, const struct sandbox *s, struct kperror *err)
 		return kperror_set(err, KPERROR_INFRA,
 				   "bubblewrap is not installed (Debian package 'bubblewrap'; "
 				   "run 'make deps'), or set [build] sandbox = off");
-	push_options(&a);
+	push_options(&a, s->share_net);
 	for (size_t i = 0; i + 2 < s->binds.nr; i += 3)
 		strvec_pushl(&a, !strcmp(s->binds.v[i], "w") ? "--bind" : "--ro-bind",
 			     s->binds.v[i + 1], s->binds.v[i + 2], NULL);

@@ -34,9 +34,10 @@
 
 struct sandbox {
 	struct strvec binds; /* "r" or "w", then host path, then path inside: three entries each */
+	int share_net;       /* sandbox_share_net(): the host's network (never for a series' code) */
 };
 
-#define SANDBOX_INIT { STRVEC_INIT }
+#define SANDBOX_INIT { STRVEC_INIT, 0 }
 
 /* Let the command read 'path' (a file or directory that exists). */
 void sandbox_read(struct sandbox *s, const char *path);
@@ -46,6 +47,12 @@ void sandbox_write(struct sandbox *s, const char *path);
 void sandbox_write_at(struct sandbox *s, const char *path, const char *inside);
 /* Let it read host path 'path', which it sees as 'inside'. */
 void sandbox_read_at(struct sandbox *s, const char *path, const char *inside);
+/*
+ * Let the command use the host's network (and read /etc/hosts,
+ * resolv.conf and the CA certificates): for the base tree's builds when
+ * they share a remote ccache, never for a series' code.
+ */
+void sandbox_share_net(struct sandbox *s);
 void sandbox_release(struct sandbox *s);
 
 /*

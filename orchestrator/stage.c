@@ -235,8 +235,15 @@ int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kcon
 	o->tick_data = r;
 	r->tick_stage = s;
 	r->tick_log = log_path;
-	if (!cfg->build_sandbox)
+	int is_base = git_oid_equal(&r->commit, &r->ctx->tree->base);
+	const char *remote = cfg->ccache_remote && *cfg->ccache_remote ? cfg->ccache_remote : NULL;
+	if (!cfg->build_sandbox) {
+		/* no sandbox: the series' code runs as kpipe, but it still only reads the shared store */
+		free(r->ccache_remote);
+		r->ccache_remote = remote ? util_strfmt("%s%s", remote, is_base ? "" : "|read-only") : NULL;
+		o->ccache_remote = r->ccache_remote;
 		return 0;
+	}
 
 	free(r->builddir);
 	free(r->ccache_dir);
@@ -250,10 +257,22 @@ int stage_build_opts(struct kbuild_opts *o, struct cell_run *r, struct buf *kcon
 		goto out;
 	/* another user's store (root's, from an ordinary user) is only read */
 	int shared_writable = access(path.data, W_OK) == 0;
-	int is_base = git_oid_equal(&r->commit, &r->ctx->tree->base);
 	if (is_base) {
-		/* the base tree is the user's own: it fills the shared ccache */
-		r->ccache_remote = util_strfmt("file:%s%s", path.data, shared_writable ? "" : "|read-only");
+		/*
+		 * The base tree is the user's own: it fills the shared ccache, and
+		 * the machines' remote one ([build] ccache_remote) through the
+		 * network; a series' code never reaches either.
+		 */
+		r->ccache_remote = util_strfmt("file:%s%s%s%s", path.data, shared_writable ? "" : "|read-only",
+					       remote ? " " : "", remote ? remote : "");
+		if (remote && !strncmp(remote, "redis+unix:", 11)) {
+			/* redis+unix:SOCKET[?db=N]: the socket alone, no network */
+			char *socket = strndup(remote + 11, strcspn(remote + 11, "?"));
+			sandbox_write(&r->sandbox, socket);
+			free(socket);
+		} else if (remote) {
+			sandbox_share_net(&r->sandbox);
+		}
 		r->ccache_dir = util_strfmt("%s/ccache", cfg->cache_dir);
 		if ((e = util_mkdir_p(trusted.data, 0755)) < 0) {
 			kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", trusted.data);

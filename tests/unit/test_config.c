@@ -2,6 +2,7 @@
 #include "harness.h"
 #include "arch.h"
 #include "config.h"
+#include "kbuild.h"
 #include "runner.h"
 
 #include <stdio.h>
@@ -85,6 +86,25 @@ TEST(config_bad_values_and_sections)
 	CHECK_CONTAINS(err.msg.data, ":2: syntax error");
 	config_release(&c);
 	unlink(p);
+
+	/* ccache's remote storage: one URL of a scheme ccache speaks */
+	const char *bad_remote[] = { "redis:/host", "ftp://host", "redis://a redis://b", "redis://h|read-only", "redis://" };
+	for (size_t i = 0; i < sizeof(bad_remote) / sizeof(bad_remote[0]); i++) {
+		char ini[128];
+		snprintf(ini, sizeof(ini), "[build]\nccache_remote = %s\n", bad_remote[i]);
+		p = write_tmp(ini);
+		CHECK(config_load(&c, p, "/d", &err) < 0);
+		CHECK_CONTAINS(err.msg.data, "[build] ccache_remote: '");
+		CHECK(err.kind == KPERROR_INPUT);
+		config_release(&c);
+		unlink(p);
+		kperror_clear(&err);
+	}
+	CHECK(config_ccache_remote_ok("redis://127.0.0.1:6379") && config_ccache_remote_ok("redis+unix:/run/r.sock?db=2") &&
+	      config_ccache_remote_ok("http://cache.example.org/ccache") && config_ccache_remote_ok("https://c/x"));
+	CHECK(kbuild_remote_writable("file:/s redis://h") && kbuild_remote_writable("file:/s|read-only redis://h"));
+	CHECK(!kbuild_remote_writable("file:/s|read-only redis://h|read-only") && !kbuild_remote_writable(""));
+	CHECK(kbuild_remote_writable("file:/s|shards=a|read-onlyish") && !kbuild_remote_writable("file:/s|x=1|read-only|y=2"));
 
 	p = write_tmp("[build]\narches = arm64 riscv64\n");
 	CHECK(config_load(&c, p, "/d", &err) < 0);

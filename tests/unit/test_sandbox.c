@@ -67,6 +67,19 @@ TEST(sandbox_wraps_the_command)
 	CHECK(dash > cd && !strcmp(a->v[dash + 1], "make") && !strcmp(a->v[dash + 4], "O=/cache/build/x86_64"));
 	CHECK(a->nr == (size_t)dash + 5 && a->v[a->nr] == NULL);
 	CHECK(p.cwd == NULL);
+	CHECK(find(a, "--share-net", 0) < 0 && find(a, "/etc/resolv.conf", 0) < 0);
+	/* a base build that shares a remote ccache keeps the host's network, and only that */
+	proc_release(&p);
+	p = (struct proc)PROC_INIT;
+	strvec_push(&p.argv, "make");
+	sandbox_share_net(&s);
+	CHECK(sandbox_wrap(&p, &s, &err) == 0);
+	long net = find(&p.argv, "--share-net", 0);
+	CHECK(net > find(&p.argv, "--unshare-all", 0));
+	CHECK(find(&p.argv, "/etc/resolv.conf", 0) > 0);
+	CHECK(find(&p.argv, "/root", 0) < 0 && find(&p.argv, "/etc", 0) < 0);
+	sandbox_release(&s);
+	CHECK(!s.share_net); /* a sandbox made again starts without */
 out:
 	proc_release(&p);
 	sandbox_release(&s);

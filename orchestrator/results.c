@@ -69,7 +69,7 @@ int results_copy(const char *from, const char *to, struct kperror *err)
 		goto done;
 	}
 	buf_addf(&src, dir ? "%s/." : "%s", from);
-	strvec_pushl(&p.argv, "cp", "-a", "--", src.data, to, NULL);
+	strvec_pushl(&p.argv, "cp", "-a", "--reflink=auto", "--", src.data, to, NULL);
 	p.out = &out;
 	if (proc_run(&p, err) < 0)
 		goto done;

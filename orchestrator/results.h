@@ -94,8 +94,10 @@ const char *results_stage_name(enum stage s);
  */
 int results_make_run_dir(char **out, const char *root, const char *label, struct kperror *err);
 /*
- * Copy the file or directory 'from' to 'to' (cp -a; a directory's
- * contents go into 'to', made with its parents).  -1 with 'err' (infra).
+ * Copy the file or directory 'from' to 'to' (cp -a, times kept, reflinks
+ * where the filesystem has them; a directory's contents go into 'to',
+ * made with its parents): results, baselines, build trees.  -1 with 'err'
+ * (infra).
  */
 int results_copy(const char *from, const char *to, struct kperror *err);
 /* Create <run_dir>/<revision>-<arch>/ (and tests/) and set cell->dir. */

@@ -142,23 +142,6 @@ static void tick(void *data, double elapsed)
 	buf_release(&what);
 }
 
-int stage_copy_tree(const char *from, const char *to, struct kperror *err)
-{
-	struct proc p = PROC_INIT;
-	struct buf out = BUF_INIT;
-	strvec_pushl(&p.argv, "cp", "-a", "--reflink=auto", from, to, NULL);
-	p.out = &out;
-	int ret = proc_run(&p, err);
-	if (ret == 0 && p.exit_code) {
-		buf_rtrim(&out);
-		ret = kperror_set(err, KPERROR_INFRA, "cannot copy '%s' to '%s': %s", from, to,
-				  out.data ? out.data : "cp failed");
-	}
-	proc_release(&p);
-	buf_release(&out);
-	return ret;
-}
-
 /* The name of the cell's series for its own ccache: "kpipe/NAME/v2" -> NAME. */
 static void series_key(struct buf *out, const struct cell *c)
 {
@@ -189,7 +172,7 @@ static int prepare_series_builddir(struct cell_run *r, const char *trusted, cons
 	if (util_rm_rf(copy) < 0)
 		return kperror_errno(err, KPERROR_INFRA, errno, "cannot remove '%s'", copy);
 	if (util_exists(trusted)) {
-		if (stage_copy_tree(trusted, copy, err) < 0)
+		if (results_copy(trusted, copy, err) < 0)
 			return -1;
 	} else if ((e = util_mkdir_p(copy, 0755)) < 0) {
 		return kperror_errno(err, KPERROR_INFRA, e, "cannot create '%s'", copy);

@@ -169,9 +169,6 @@ int stage_each_patch(struct cell_run *r, const git_oid *base, const git_oid *com
  */
 void stage_keep_file(struct cell_run *r, const struct buf *b, const char *path);
 
-/* cp -a 'from' 'to' (a directory and all below it, times kept): 0, or -1 (KPERROR_INFRA). */
-int stage_copy_tree(const char *from, const char *to, struct kperror *err);
-
 /* For the stage files: progress through ctx->ui (any may be NULL). */
 void stage_ui_start(struct cell_run *r, enum stage s, const char *what);
 void stage_ui_end(struct cell_run *r, enum stage s, const char *outcome);

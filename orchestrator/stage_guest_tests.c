@@ -360,7 +360,7 @@ static int stage_selftests(struct cell_run *r, const char *khdr, int jobs,
 		buf_addf(&mmsrc, "%s/selftests-mm-src", r->vmdir);
 		buf_addf(&mmdir, "%s/%s", r->ctx->tree->workdir, SELFTESTS_MM_DIR);
 		util_rm_rf(mmsrc.data);
-		if (stage_copy_tree(mmdir.data, mmsrc.data, err) < 0)
+		if (results_copy(mmdir.data, mmsrc.data, err) < 0)
 			goto out;
 		buf_reset(&mmdir);
 		buf_addf(&mmdir, "%s/%s", so.srcdir, SELFTESTS_MM_DIR);

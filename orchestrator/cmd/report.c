@@ -111,6 +111,20 @@ static int read_kept_series(struct series *s, const char *run_dir, struct kperro
 	return ret;
 }
 
+/* 1 if 'path' does not exist or is an empty directory. */
+static int dir_is_empty(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *e;
+	int empty = 1;
+	if (!d)
+		return !util_exists(path);
+	while (empty && (e = readdir(d)))
+		empty = !strcmp(e->d_name, ".") || !strcmp(e->d_name, "..");
+	closedir(d);
+	return empty;
+}
+
 static int report_merge(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 {
 	const char *output = NULL;
@@ -140,6 +154,10 @@ static int report_merge(int argc, char **argv, struct cmd_ctx *ctx, struct kperr
 	}
 	if (merge_cells(&cells, &from, &n, parts, nr, &why) < 0) {
 		kperror_set(err, KPERROR_INPUT, "%s", why.data);
+		goto out;
+	}
+	if (output && !dir_is_empty(output)) {
+		kperror_set(err, KPERROR_INPUT, "--output '%s' is not an empty directory: the merge makes it", output);
 		goto out;
 	}
 	if (output) {

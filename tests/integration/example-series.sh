@@ -203,3 +203,6 @@ expect_match "^v1/arm64: not run: none of the 1 merged part held it$" "the cells
 expect_exit 2 "kpipe report --merge of one part twice: bad input" -- \
 	$KPIPE -c "$WORK/cfg.ini" report --merge --output "$WORK/twice" "$part1" "$part1"
 expect_match "^kpipe report: v1/x86_64 is in both '$part1' and '$part1'$" "the error names the cell"
+expect_exit 2 "kpipe report --merge into a directory that holds something: bad input" -- \
+	$KPIPE -c "$WORK/cfg.ini" report --merge --output "$WORK/merged" "$part1" "$part2"
+expect_match "^kpipe report: --output '$WORK/merged' is not an empty directory" "the error names the directory"

@@ -27,7 +27,9 @@ machine() { # NAME: a cache directory of its own, on root's tree, sharing the re
 		"$WORK/$1" "$WORK" "$C" "$WORK/$1-shared" "$port" > "$WORK/$1.ini"
 }
 machine a
-ln -s "$C/ccache" "$WORK/a/ccache" # A compiled this kernel before: its local store has every object
+# A compiled this kernel before: its local store has every object, and it has its guest image
+ln -s "$C/ccache" "$WORK/a/ccache"
+ln -s "$C/images" "$WORK/a/images"
 machine b
 
 expect_exit 2 "a ccache_remote that is no URL ccache speaks is bad input" -- \

@@ -147,6 +147,10 @@ expect_exit 0 "kpipe run --shard 2/2 --dry-run shows which cells the part runs" 
 	$KPIPE -c "$WORK/cfg.ini" run --dry-run --bisect --shard 2/2 $series
 expect_match "^plan: shard 2/2 of run [0-9a-f]{16}, 3 of its 6 cells: " "the part's plan: 3 of the run's 6 cells"
 expect_match "^  left to the other parts: base/x86_64, v1/x86_64, v2/x86_64$" "the plan names the cells left to the other part"
+expect_exit 0 "kpipe run --dry-run --cells 'v2/*': v2 on both arches, with the bases it compares with" -- \
+	$KPIPE -c "$WORK/cfg.ini" run --dry-run --cells 'v2/*' $series
+expect_match "^plan: part of run [0-9a-f]{16}, 4 of its 6 cells: " "the plan: 4 of the run's 6 cells"
+expect_match "^  left to the other parts: v1/x86_64, v1/arm64$" "v1's cells are left out"
 expect_exit 2 "kpipe run --cells with a pattern matching nothing: bad input, at once" -- \
 	$KPIPE -c "$WORK/cfg.ini" run --cells 'v3/*' $series
 expect_match "^kpipe run: --cells 'v3/\*' matches no cell of the plan \(base/x86_64, base/arm64, v1/x86_64, " \

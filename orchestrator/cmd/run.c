@@ -151,7 +151,7 @@ static int check_cells(const struct run_options *o, const struct series *s, cons
 	return ret;
 }
 
-/* The mails as given, into run_dir/series/N-NAME: what 'kpipe report --merge' answers the list from. */
+/* The mails as given, into run_dir/series/NNN-NAME: what 'kpipe report --merge' answers the list from. */
 static int keep_series(const char *run_dir, const struct run_options *o, struct kperror *err)
 {
 	int ret = 0;
@@ -182,7 +182,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	int ret = -1;
 
 	if (parse_options(&o, argc, argv, err) < 0 || o.help || read_series(&s, &o, err) < 0 ||
-	    check_cells(&o, &s, &ctx->cfg, err) < 0 || cmd_lock_cache(ctx, err) < 0 || ui_prepare_arches(&rc, err) < 0 || ui_open_tree(&rc, err) < 0 ||
+	    check_cells(&o, &s, &ctx->cfg, err) < 0 || cmd_lock_cache(ctx, err) < 0 ||
+	    ui_prepare_arches(&rc, err) < 0 || ui_open_tree(&rc, err) < 0 ||
 	    run_plan_revisions(&revs, &base, &s, &o.ranges, rc.tree, err) < 0 ||
 	    run_plan_find_tested(revs, s.nr, &ctx->cfg.arches, &o.tested, err) < 0 ||
 	    run_plan_bases(&bases, &rc, &base, err) < 0)

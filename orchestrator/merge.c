@@ -1,18 +1,29 @@
 #include "merge.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The index of "REV/ARCH" of cell 'c' among the plan's cells, or -1. */
-static long plan_index(const struct strvec *plan_cells, const struct cell *c)
+/* The plan's cells by name, sorted: where each cell of a part goes, in log time. */
+struct plan_name {
+	const char *name; /* "REV/ARCH" */
+	long index;       /* in the plan's order */
+};
+
+static int by_name(const void *a, const void *b)
 {
-	size_t rl = strlen(c->revision);
-	for (size_t i = 0; i < plan_cells->nr; i++) {
-		const char *name = plan_cells->v[i];
-		if (!strncmp(name, c->revision, rl) && name[rl] == '/' && !strcmp(name + rl + 1, c->arch))
-			return (long)i;
-	}
-	return -1;
+	return strcmp(((const struct plan_name *)a)->name, ((const struct plan_name *)b)->name);
+}
+
+/* The index of "REV/ARCH" of cell 'c' among the plan's cells (sorted in 'names'), or -1. */
+static long plan_index(const struct plan_name *names, size_t n, const struct cell *c)
+{
+	char *key = malloc(strlen(c->revision) + strlen(c->arch) + 2);
+	sprintf(key, "%s/%s", c->revision, c->arch);
+	struct plan_name want = { key, -1 };
+	const struct plan_name *found = bsearch(&want, names, n, sizeof(*names), by_name);
+	free(key);
+	return found ? found->index : -1;
 }
 
 static int has_verdict(const struct cell *c)
@@ -51,6 +62,10 @@ int merge_cells(struct cell **out, long **from, size_t *n, struct merge_part *pa
 		}
 	}
 	size_t total = first->plan_cells.nr;
+	struct plan_name *names = calloc(total, sizeof(*names));
+	for (size_t i = 0; i < total; i++)
+		names[i] = (struct plan_name){ first->plan_cells.v[i], (long)i };
+	qsort(names, total, sizeof(*names), by_name);
 	struct cell *cells = calloc(total, sizeof(*cells));
 	long *src = malloc(total * sizeof(*src));
 	struct cell **pick = calloc(total, sizeof(*pick)); /* the part's cell each plan cell is taken from */
@@ -60,7 +75,7 @@ int merge_cells(struct cell **out, long **from, size_t *n, struct merge_part *pa
 	for (size_t p = 0; p < nr; p++) {
 		for (size_t k = 0; k < parts[p].nr; k++) {
 			struct cell *c = &parts[p].cells[k];
-			long i = plan_index(&first->plan_cells, c);
+			long i = plan_index(names, total, c);
 			if (i < 0) {
 				buf_addf(why, "'%s' holds %s/%s, which run %s does not have", parts[p].dir, c->revision,
 					 c->arch, first->plan);
@@ -94,12 +109,14 @@ int merge_cells(struct cell **out, long **from, size_t *n, struct merge_part *pa
 		results_set_detail(c, "not run: none of the %zu merged part%s held it", nr, nr == 1 ? "" : "s");
 	}
 	free(pick);
+	free(names);
 	*out = cells;
 	*from = src;
 	*n = total;
 	return 0;
 fail:
 	free(pick);
+	free(names);
 	free(cells);
 	free(src);
 	return -1;

@@ -65,10 +65,13 @@ expect_match "^splat	v1	x86_64	[0-9]+	WARNING in " "v1: the kernel's WARNING is 
 expect_match "^cell	v2	x86_64	pass	" "v2 passes"
 expect_match "^bisect	v1	x86_64	2/2 " "summary.tsv records the bisect result"
 expect_match "^test	v2	x86_64	uffd_wp_zap_shmem	pass	" "v2: the uffd-wp test passes"
-if printf '%s\n' "$OUT" | grep -q "^test	v1	[a-z0-9_]*	[a-z_]*	flaky	"; then
+# the tests v1's bug reaches (its WARNING, or mm_stress's race with it); a test that failed
+# once before the WARNING (the kernel still untainted) may rightly be rerun and called flaky
+printf '%s\n' "$OUT" | grep "^test	v1	[a-z0-9_]*	[a-z_]*	flaky	" | cut -f3,4,7 | sed 's/^/# flaky on v1: /'
+if printf '%s\n' "$OUT" | grep -Eq "^test	v1	[a-z0-9_]*	(mm_stress|uffd_[a-z_]*)	flaky	"; then
 	failed "v1: a test that failed on the kernel's WARNING was rerun and called flaky"
 else
-	pass "v1: no test is called flaky (a failure on a kernel WARNING is not rerun)"
+	pass "v1: no test v1's bug reaches is called flaky (a failure on a kernel that warned is not rerun)"
 fi
 expect_match "^cell	v1	arm64	fail	" "arm64: v1 fails too"
 expect_match "^test	v1	arm64	uffd_wp_zap_shmem	fail	" "arm64: the uffd-wp zap test catches the bug"
@@ -178,8 +181,9 @@ OUT=$(python3 - "$whole/summary.json" "$WORK/merged/summary.json" <<'PY' 2>&1
 import json, re, sys
 whole, merged = (json.load(open(p)) for p in sys.argv[1:3])
 FAILED = ("fail", "timeout", "lost")
-def tests(s):
-    return {(c["revision"], c["arch"], t["name"]): t["verdict"] for c in s["cells"] for t in c["tests"]}
+def tests(s):  # flaky (failed, then passed when run again) is a pass that one run saw fail once
+    return {(c["revision"], c["arch"], t["name"]): "pass" if t["verdict"] == "flaky" else t["verdict"]
+            for c in s["cells"] for t in c["tests"]}
 # mm_stress's race on v1's WARNING hits in some boots only (as the kcidb check above allows):
 # when its v1 verdict differs between the two runs it is left out of the comparison, and
 # named; any other difference is one

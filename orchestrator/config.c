@@ -53,7 +53,7 @@ const char config_default_ini[] =
 	"# a ccache remote storage every machine running kpipe shares (ccache's own\n"
 	"# URL: redis://HOST[:PORT], redis+unix:SOCKET, http://HOST/PATH); base\n"
 	"# builds read and fill it (their sandbox keeps the network for it), series\n"
-	"# builds never see it; empty: none\n"
+	"# builds never see it (with sandbox = off they only read it); empty: none\n"
 	"ccache_remote =\n"
 	"# seconds before a kernel build is given up\n"
 	"timeout = 5400\n"

@@ -1,6 +1,7 @@
 #include "config.h"
 #include "util.h"
 #include "arch.h"
+#include "vm.h"
 
 #include <errno.h>
 #include <ini.h>
@@ -70,6 +71,15 @@ const char config_default_ini[] =
 	"# or auto (from the cores and free memory: 1 on 2 cores, where one kernel\n"
 	"# build and one emulated guest already fill the machine)\n"
 	"guests = auto\n"
+	"# libvirt hosts the guests run on, each URI with its guest slots after '*':\n"
+	"#   hosts = qemu:///system*1 qemu+ssh://root@kvm1/system?keyfile=/root/.ssh/kvm1*8\n"
+	"# A remote host is reached over ssh (its user and keyfile= from the URI, its\n"
+	"# host key from known_hosts unless no_verify=1): kernels and initramfs go\n"
+	"# up as volumes of a 'kpipe' storage pool, the console comes back through\n"
+	"# libvirt, the guest's ssh is forwarded to the host's 127.0.0.1 only and\n"
+	"# reached through its sshd.  A host that fails is left for the rest of the\n"
+	"# run and its cells go to the others.  Empty: uri, with guests slots\n"
+	"hosts =\n"
 	"# extra kernel command line parameters for the guest\n"
 	"cmdline =\n"
 	"# MiB of a guest's output kept: each test's stdout and stderr, dmesg and the\n"
@@ -141,6 +151,7 @@ static const struct key keys[] = {
 	I("vm", "memory", vm_memory_mib, 256, 1024 * 1024),
 	I("vm", "cpus", vm_cpus, 1, 64),
 	S("vm", "guests", vm_guests),
+	S("vm", "hosts", vm_hosts),
 	I("vm", "output_limit", vm_output_limit_mib, 1, 4096),
 	I("vm", "boot_timeout", boot_timeout, 5, 24 * 3600),
 	L("test", "tests", tests),
@@ -283,6 +294,76 @@ int config_ccache_remote_ok(const char *url)
 	return 0;
 }
 
+void config_hosts_release(struct config_host *hosts, size_t nr)
+{
+	for (size_t i = 0; i < nr; i++)
+		free(hosts[i].uri);
+	free(hosts);
+}
+
+int config_parse_hosts(struct config_host **out, size_t *nr_out, const char *text,
+		       const char *default_uri, struct buf *why)
+{
+	struct config_host *hosts = NULL;
+	size_t nr = 0, alloc = 0;
+	const char *p = text ? text : "";
+	for (;;) {
+		p += strspn(p, " \t\n");
+		if (!*p)
+			break;
+		size_t len = strcspn(p, " \t\n");
+		char *token = strndup(p, len);
+		p += len;
+		char *star = strrchr(token, '*');
+		size_t slots = 0;
+		if (star && star[1] && strspn(star + 1, "0123456789") == strlen(star + 1)) {
+			long n = strtol(star + 1, NULL, 10);
+			if (n < 1 || n > 64 || strlen(star + 1) > 2) {
+				buf_addf(why, "'%s': a host has 1 to 64 guest slots", token);
+				free(token);
+				goto fail;
+			}
+			slots = (size_t)n;
+			*star = '\0';
+		}
+		struct vm_uri u;
+		if (vm_uri_parse(&u, token, why) < 0) {
+			free(token);
+			goto fail;
+		}
+		for (size_t i = 0; i < nr; i++) {
+			struct vm_uri other;
+			struct buf ignored = BUF_INIT;
+			int same = vm_uri_parse(&other, hosts[i].uri, &ignored) == 0 &&
+				   !strcmp(other.display, u.display);
+			vm_uri_release(&other);
+			buf_release(&ignored);
+			if (same) {
+				buf_addf(why, "'%s' is named twice (give one entry its slots: URI*N)", u.display);
+				vm_uri_release(&u);
+				free(token);
+				goto fail;
+			}
+		}
+		vm_uri_release(&u);
+		if (nr == alloc) {
+			alloc = alloc ? 2 * alloc : 4;
+			hosts = realloc(hosts, alloc * sizeof(*hosts));
+		}
+		hosts[nr++] = (struct config_host){ token, slots };
+	}
+	if (!nr) {
+		hosts = calloc(1, sizeof(*hosts));
+		hosts[nr++] = (struct config_host){ strdup(default_uri), 0 };
+	}
+	*out = hosts;
+	*nr_out = nr;
+	return 0;
+fail:
+	config_hosts_release(hosts, nr);
+	return -1;
+}
+
 int config_load(struct config *out, const char *path, const char *data_dir,
 		struct kperror *err)
 {
@@ -331,6 +412,13 @@ int config_load(struct config *out, const char *path, const char *data_dir,
 			    out->source, out->vm_guests);
 		goto out;
 	}
+	struct buf why = BUF_INIT;
+	if (config_parse_hosts(&out->hosts, &out->nr_hosts, out->vm_hosts, out->vm_uri, &why) < 0) {
+		kperror_set(err, KPERROR_INPUT, "%s: [vm] hosts: %s", out->source, why.data);
+		buf_release(&why);
+		goto out;
+	}
+	buf_release(&why);
 	if (out->ccache_remote && *out->ccache_remote && !config_ccache_remote_ok(out->ccache_remote)) {
 		kperror_set(err, KPERROR_INPUT,
 			    "%s: [build] ccache_remote: '%s' is no ccache remote storage URL "
@@ -379,6 +467,8 @@ void config_release(struct config *cfg)
 	free(cfg->vm_uri);
 	free(cfg->vm_accel);
 	free(cfg->vm_guests);
+	free(cfg->vm_hosts);
+	config_hosts_release(cfg->hosts, cfg->nr_hosts);
 	free(cfg->ccache_shared);
 	free(cfg->ccache_remote);
 	free(cfg->vm_cmdline);

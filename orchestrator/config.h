@@ -11,8 +11,15 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "kperror.h"
 #include "strvec.h"
+
+/* One libvirt host of [vm] hosts. */
+struct config_host {
+	char *uri;
+	size_t slots;        /* its guests at once; 0: not given ([vm] guests for a local URI, 1 for a remote one) */
+};
 
 struct config {
 	char *cache_dir;     /* [paths] cache ("auto" is resolved: root's or the user's) */
@@ -35,6 +42,9 @@ struct config {
 	int vm_memory_mib;   /* [vm] memory */
 	int vm_cpus;         /* [vm] cpus */
 	char *vm_guests;     /* [vm] guests: "auto" or a number of guests at once */
+	char *vm_hosts;      /* [vm] hosts as written ("" = [vm] uri) */
+	struct config_host *hosts; /* [vm] hosts parsed: at least one (the [vm] uri) */
+	size_t nr_hosts;
 	int vm_output_limit_mib; /* [vm] output_limit: MiB kept of each guest output */
 	int boot_timeout;    /* [vm] boot_timeout, seconds */
 	struct strvec tests; /* [test] tests ("all" = every guest test) */
@@ -63,6 +73,15 @@ extern const char config_default_ini[];
  * or '|' (kpipe adds the attributes and the other storages itself).
  */
 int config_ccache_remote_ok(const char *url);
+/*
+ * Parse [vm] hosts ("URI[*SLOTS] ..."; empty: 'default_uri' alone) into
+ * *out (at least one host; free with config_hosts_release()).  -1 with
+ * 'why' (one line) for a URI kpipe cannot use, a bad slot count, or a
+ * host named twice.
+ */
+int config_parse_hosts(struct config_host **out, size_t *nr, const char *text,
+		       const char *default_uri, struct buf *why);
+void config_hosts_release(struct config_host *hosts, size_t nr);
 int config_load(struct config *out, const char *path, const char *data_dir,
 		struct kperror *err);
 void config_release(struct config *cfg);

@@ -68,6 +68,7 @@ int kperror_exit_code(const struct kperror *err)
 	case KPERROR_INPUT: return 2;
 	case KPERROR_INTERRUPTED: return 130;
 	case KPERROR_INFRA:
+	case KPERROR_HOST:
 	default: return 3;
 	}
 }

@@ -19,6 +19,8 @@ enum kperror_kind {
 	KPERROR_INPUT,       /* the user's input is wrong: exit 2 */
 	KPERROR_INFRA,       /* the machine or a service failed: exit 3 */
 	KPERROR_INTERRUPTED, /* the user pressed Ctrl-C: exit 130 */
+	KPERROR_HOST,        /* a guest host failed (unreachable, libvirtd gone, lost): exit 3;
+			      * the runner moves the cell to another host if it has one */
 };
 
 struct kperror {

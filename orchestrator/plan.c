@@ -21,6 +21,29 @@ static struct plan_cell *add_cell(struct plan *p, const char *name, size_t rev, 
 	return c;
 }
 
+/* Spread the guest cells over the hosts by their slots (see plan.h). */
+static void assign_hosts(struct plan *p)
+{
+	long *current = calloc(p->nr_hosts, sizeof(*current)), total = 0;
+	for (size_t h = 0; h < p->nr_hosts; h++)
+		total += (long)p->hosts[h].slots;
+	for (size_t i = 0; i < p->nr_cells; i++) {
+		struct plan_cell *c = &p->cells[i];
+		c->host = PLAN_NONE;
+		if (!(c->steps & PLAN_GUEST))
+			continue;
+		size_t best = 0;
+		for (size_t h = 0; h < p->nr_hosts; h++) {
+			current[h] += (long)p->hosts[h].slots;
+			if (current[h] > current[best])
+				best = h;
+		}
+		current[best] -= total;
+		c->host = best;
+	}
+	free(current);
+}
+
 void plan_make(struct plan *out, const struct plan_input *in)
 {
 	struct plan *p = out;
@@ -43,7 +66,18 @@ void plan_make(struct plan *out, const struct plan_input *in)
 			strvec_push(&p->tests[a], in->tests[a].v[t]);
 	}
 	p->selftests = strdup(in->selftests ? in->selftests : "");
-	p->guest_slots = in->guest_slots ? in->guest_slots : 1;
+	p->nr_hosts = in->nr_hosts ? in->nr_hosts : 1;
+	p->hosts = calloc(p->nr_hosts, sizeof(*p->hosts));
+	p->guest_slots = 0;
+	for (size_t h = 0; h < p->nr_hosts; h++) {
+		const struct plan_host *from = in->nr_hosts ? &in->hosts[h] : NULL;
+		p->hosts[h].uri = strdup(from ? from->uri : "local");
+		p->hosts[h].name = strdup(from ? from->name : "local");
+		p->hosts[h].slots = from ? from->slots : in->guest_slots;
+		if (!p->hosts[h].slots)
+			p->hosts[h].slots = 1;
+		p->guest_slots += p->hosts[h].slots;
+	}
 
 	/* the unpatched base, once per arch: from the cache, or tested and then kept */
 	for (size_t a = 0; in->with_baseline && a < narch; a++)
@@ -66,6 +100,7 @@ void plan_make(struct plan *out, const struct plan_input *in)
 				c->prev = plan_find(p, r - 1, a);
 		}
 	}
+	assign_hosts(p);
 	uint64_t h = UTIL_HASH_INIT;
 	const char *base = in->base ? in->base : "";
 	util_hash(&h, base, strlen(base) + 1);
@@ -149,6 +184,7 @@ int plan_select(struct plan *p, const struct strvec *patterns, unsigned shard, u
 	}
 	p->selected = kept < n;
 	p->nr_cells = kept;
+	assign_hosts(p);
 	p->shard = nr_shards ? shard : 0;
 	p->nr_shards = nr_shards;
 	ret = 0;
@@ -221,10 +257,20 @@ void plan_describe(struct buf *out, const struct plan *p)
 		buf_addf(out, "%zu cell%s", p->nr_cells, p->nr_cells == 1 ? "" : "s");
 	buf_addf(out, ": %zu kernel build%s (one at a time), %zu guest%s (%zu at a time), %zu cached\n",
 		 builds, builds == 1 ? "" : "s", guests, guests == 1 ? "" : "s", p->guest_slots, cached);
+	int many_hosts = p->nr_hosts > 1;
+	if (many_hosts) {
+		buf_adds(out, "  hosts:");
+		for (size_t h = 0; h < p->nr_hosts; h++)
+			buf_addf(out, "%s %s (%zu slot%s)", h ? "," : "", p->hosts[h].name, p->hosts[h].slots,
+				 p->hosts[h].slots == 1 ? "" : "s");
+		buf_adds(out, "; a cell moves on when its host is busy or down\n");
+	}
 	for (size_t i = 0; i < p->nr_cells; i++) {
 		const struct plan_cell *c = &p->cells[i];
 		buf_addf(out, "  %zu. %s/%s: ", i + 1, c->revision, p->arches.v[c->arch]);
 		describe_steps(out, p, c);
+		if (many_hosts && c->host != PLAN_NONE)
+			buf_addf(out, " [on %s]", p->hosts[c->host].name);
 		buf_addch(out, '\n');
 	}
 	if (p->selected) {
@@ -260,6 +306,11 @@ void plan_release(struct plan *p)
 	}
 	free(p->revs);
 	free(p->id);
+	for (size_t h = 0; h < p->nr_hosts; h++) {
+		free(p->hosts[h].uri);
+		free(p->hosts[h].name);
+	}
+	free(p->hosts);
 	strvec_clear(&p->whole);
 	for (size_t a = 0; p->tests && a < p->arches.nr; a++)
 		strvec_clear(&p->tests[a]);

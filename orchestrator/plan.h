@@ -46,6 +46,14 @@ struct plan_cell {
 	size_t prev;      /* the previous revision's cell on this arch, or PLAN_NONE */
 	unsigned steps;   /* enum plan_step bits */
 	size_t whole;     /* its index in the whole run's plan (plan.whole), kept by plan_select() */
+	size_t host;      /* with PLAN_GUEST: the host its guest is planned on (plan.hosts), else PLAN_NONE */
+};
+
+/* A libvirt host guests run on, with its slots (guests at once). */
+struct plan_host {
+	char *uri;        /* as configured, query and all */
+	char *name;       /* for the user: the URI without its query */
+	size_t slots;
 };
 
 struct plan_input {
@@ -54,7 +62,9 @@ struct plan_input {
 	size_t nr_revs;
 	const int *base_cached;           /* per arch: the base's result is in the cache */
 	int with_baseline, each_patch, bisect;
-	size_t guest_slots;
+	size_t guest_slots;               /* with no hosts: one host "local" with these slots */
+	const struct plan_host *hosts;    /* copied; slots 0 count as 1 */
+	size_t nr_hosts;
 	const struct strvec *tests;       /* per arch: the test names each cell runs */
 	const char *selftests;            /* "[test] selftests" as configured, for the description */
 	const char *base;                 /* the base commit (hex), for the plan's id */
@@ -68,16 +78,25 @@ struct plan {
 	size_t nr_cells;
 	struct strvec *tests;    /* per arch */
 	char *selftests;
-	size_t guest_slots;
+	size_t guest_slots;      /* every host's slots together */
+	struct plan_host *hosts;
+	size_t nr_hosts;
 	char *id;             /* 16 hex digits of the base, arches and every revision's patches: one per run */
 	struct strvec whole;  /* "REV/ARCH" of every cell of the whole run, before plan_select() */
 	unsigned shard, nr_shards; /* plan_select() kept part 'shard' of 'nr_shards' (0 0: no sharding) */
 	int selected;         /* plan_select() left out cells: this plan is part of a run */
 };
 
-#define PLAN_INIT { STRVEC_INIT, NULL, 0, NULL, 0, NULL, NULL, 0, NULL, STRVEC_INIT, 0, 0, 0 }
+#define PLAN_INIT { STRVEC_INIT, NULL, 0, NULL, 0, NULL, NULL, 0, NULL, 0, NULL, STRVEC_INIT, 0, 0, 0 }
 
-/* Decide the run 'in' describes into *out (release with plan_release()). */
+/*
+ * Decide the run 'in' describes into *out (release with plan_release()).
+ * The cells that boot a guest are spread over the hosts in build order,
+ * in proportion to their slots (smooth weighted round robin): where each
+ * goes when every guest takes as long.  The runner keeps to it while the
+ * planned host has a free slot, and moves a cell to another host's free
+ * slot when its own are busy or the host is down.
+ */
 void plan_make(struct plan *out, const struct plan_input *in);
 /*
  * Keep only part of the plan, for one job of several running one run

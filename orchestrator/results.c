@@ -135,6 +135,8 @@ static void cell_json(struct buf *b, const struct cell *c, const char *indent)
 	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "accel", c->accel);
 	buf_addf(b, ",\n%s  ", indent);
+	json_str(b, "host", c->host);
+	buf_addf(b, ",\n%s  ", indent);
 	json_str(b, "reroll", c->reroll);
 	buf_addf(b, ",\n%s  \"regressions\": %d", indent, c->regressions);
 	buf_addf(b, ",\n%s  ", indent);
@@ -1048,6 +1050,19 @@ void results_set_detail(struct cell *c, const char *fmt, ...)
 	c->detail = buf_detach(&b, NULL);
 }
 
+void results_clear_tests(struct cell *c)
+{
+	for (size_t i = 0; i < c->nr_tests; i++) {
+		free(c->tests[i].name);
+		free(c->tests[i].reason);
+		free(c->tests[i].new_cases);
+		ktap_release(&c->tests[i].ktap);
+	}
+	free(c->tests);
+	c->tests = NULL;
+	c->nr_tests = 0;
+}
+
 void results_cell_release(struct cell *c)
 {
 	free(c->revision);
@@ -1059,16 +1074,11 @@ void results_cell_release(struct cell *c)
 	free(c->baseline);
 	free(c->patchset);
 	free(c->accel);
+	free(c->host);
 	free(c->reroll);
 	free(c->first_bad);
 	free(c->detail);
-	for (size_t i = 0; i < c->nr_tests; i++) {
-		free(c->tests[i].name);
-		free(c->tests[i].reason);
-		free(c->tests[i].new_cases);
-		ktap_release(&c->tests[i].ktap);
-	}
-	free(c->tests);
+	results_clear_tests(c);
 	for (size_t i = 0; i < c->nr_patch_builds; i++) {
 		free(c->patch_builds[i].subject);
 		free(c->patch_builds[i].error);

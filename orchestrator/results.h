@@ -69,6 +69,7 @@ struct cell {
 	char *baseline;   /* the revision name of this cell's baseline ("base"), or NULL */
 	char *patchset;   /* KCIDB patchset hash of the revision's patches, or NULL */
 	char *accel;      /* "kvm" or "tcg": how its guest ran (owned), NULL if it never booted */
+	char *host;       /* the libvirt host its guest ran on (URI without query), NULL if none */
 	char *reroll;     /* what its revision changed from the one before (revcmp_describe()), or NULL */
 	enum cell_verdict verdict;
 	char *detail;     /* one line: why it failed (owned, may be NULL) */
@@ -102,6 +103,8 @@ int results_make_run_dir(char **out, const char *root, const char *label, struct
 int results_copy(const char *from, const char *to, struct kperror *err);
 /* Create <run_dir>/<revision>-<arch>/ (and tests/) and set cell->dir. */
 int results_make_cell_dir(struct cell *c, const char *run_dir, struct kperror *err);
+/* Drop the cell's test results (c->tests, c->nr_tests). */
+void results_clear_tests(struct cell *c);
 /* Write cell->dir/result.json. */
 int results_write_cell(const struct cell *c, struct kperror *err);
 /*

@@ -294,13 +294,13 @@ int run_plan_execute(struct cell **out_cells, double *cells_wall, struct run_ctx
 	*out_cells = cells;
 	*cells_wall = 0;
 	if (make_cells(cells, plan, revs, run_dir, err) < 0 ||
-	    runner_start(&rn, ctx, plan->guest_slots, err) < 0)
+	    runner_start(&rn, ctx, plan->hosts, plan->nr_hosts, err) < 0)
 		goto out;
 	for (; i < plan->nr_cells; i++) {
 		const struct plan_cell *pc = &plan->cells[i];
 		struct cell *c = &cells[i];
 		const char *arch = plan->arches.v[pc->arch];
-		struct runner_cell_opts o = { 0 };
+		struct runner_cell_opts o = { .host = pc->host };
 		if (runner_failed(rn) || proc_interrupted)
 			break;
 		if (pc->rev == PLAN_NONE) {
@@ -523,13 +523,31 @@ void run_plan_make(struct plan *out, const struct run_ctx *ctx, const struct run
 	}
 	for (size_t i = 0; i < ctx->cfg->selftests.nr; i++)
 		buf_addf(&selftests, "%s%s", i ? " " : "", ctx->cfg->selftests.v[i]);
+	/* [vm] hosts: a local one without its slots gets [vm] guests, a remote one 1 */
+	size_t nr_hosts = ctx->cfg->nr_hosts;
+	struct plan_host *hosts = calloc(nr_hosts ? nr_hosts : 1, sizeof(*hosts));
+	for (size_t h = 0; h < nr_hosts; h++) {
+		const struct config_host *ch = &ctx->cfg->hosts[h];
+		struct vm_uri u;
+		struct buf ignored = BUF_INIT;
+		int parsed = vm_uri_parse(&u, ch->uri, &ignored) == 0; /* config_load() checked it */
+		hosts[h].uri = ch->uri;
+		hosts[h].name = parsed ? strdup(u.display) : strdup(ch->uri);
+		hosts[h].slots = ch->slots ? ch->slots : parsed && u.remote ? 1 : runner_guest_slots(ctx->cfg);
+		if (parsed)
+			vm_uri_release(&u);
+		buf_release(&ignored);
+	}
 	struct plan_input in = {
 		.arches = arches, .revs = prs, .nr_revs = nr_revs, .base_cached = cached,
 		.with_baseline = with_baseline, .each_patch = each_patch, .bisect = bisect,
-		.guest_slots = runner_guest_slots(ctx->cfg), .tests = tests, .selftests = selftests.data,
-		.base = base,
+		.guest_slots = runner_guest_slots(ctx->cfg), .hosts = hosts, .nr_hosts = nr_hosts,
+		.tests = tests, .selftests = selftests.data, .base = base,
 	};
 	plan_make(out, &in);
+	for (size_t h = 0; h < nr_hosts; h++)
+		free(hosts[h].name);
+	free(hosts);
 	for (size_t r = 0; r < nr_revs; r++) {
 		free(prs[r].name);
 		free(prs[r].patchset);

@@ -114,10 +114,25 @@ struct runner_job {
 	struct runner_job *next;
 };
 
+/* A libvirt host and its slots. */
+struct runner_host {
+	char *uri, *name;
+	size_t slots, busy;     /* under runner.lock */
+	int down;               /* failed: no more guests there (under runner.lock) */
+};
+
+struct runner_slot {
+	struct runner *rn;
+	size_t host;
+	pthread_t thread;
+};
+
 struct runner {
 	struct run_ctx *ctx;
-	pthread_t *slots;
+	struct runner_slot *slots;
 	size_t nr_slots;
+	struct runner_host *hosts;
+	size_t nr_hosts;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	struct runner_job *head, *tail;
@@ -135,48 +150,144 @@ static void job_done(struct runner_job *j)
 	free(j);
 }
 
+static int hosts_up(const struct runner *rn)
+{
+	int up = 0;
+	for (size_t h = 0; h < rn->nr_hosts; h++)
+		up += !rn->hosts[h].down;
+	return up;
+}
+
+/*
+ * The job slot 'host' takes next (under the lock): the first planned for
+ * it, else the first whose planned host is down or has no free slot.
+ */
+static struct runner_job *take_job(struct runner *rn, size_t host)
+{
+	struct runner_job **pick = NULL;
+	for (struct runner_job **p = &rn->head; *p; p = &(*p)->next) {
+		size_t want = (*p)->o.host < rn->nr_hosts ? (*p)->o.host : 0;
+		const struct runner_host *w = &rn->hosts[want];
+		if (want == host) {
+			pick = p;
+			break;
+		}
+		if (!pick && (w->down || w->busy >= w->slots || rn->failed))
+			pick = p;
+	}
+	if (!pick)
+		return NULL;
+	struct runner_job *j = *pick;
+	*pick = j->next;
+	if (rn->tail == j) {
+		rn->tail = NULL;
+		for (struct runner_job *q = rn->head; q; q = q->next)
+			rn->tail = q;
+	}
+	j->next = NULL;
+	return j;
+}
+
+/* Put 'j' back first in the queue, for another host (under the lock). */
+static void requeue_first(struct runner *rn, struct runner_job *j)
+{
+	j->next = rn->head;
+	rn->head = j;
+	if (!rn->tail)
+		rn->tail = j;
+	pthread_cond_broadcast(&rn->wake);
+}
+
+/*
+ * Host 'h' failed under cell 'j': mark it down and, while another host is
+ * up, give the cell to it (1); 0 if there is none (the error stands).
+ */
+static int host_failed(struct runner *rn, size_t h, struct runner_job *j, const struct kperror *err)
+{
+	struct cell *c = j->r.cell;
+	pthread_mutex_lock(&rn->lock);
+	int first = !rn->hosts[h].down;
+	rn->hosts[h].down = 1;
+	int others = hosts_up(rn) > 0 && rn->nr_hosts > 1;
+	pthread_mutex_unlock(&rn->lock);
+	if (first && rn->nr_hosts > 1)
+		run_ctx_say(rn->ctx, NULL, "host %s is down: %s%s", rn->hosts[h].name, err->msg.data,
+			    others ? "; its cells go to the other hosts" : "; no host is left");
+	if (!others)
+		return 0;
+	stage_guest_forget(&j->r, j->o.notes);
+	results_add_note(c, "its guest was moved: host %s went down (%s)", rn->hosts[h].name, err->msg.data);
+	pthread_mutex_lock(&rn->lock);
+	requeue_first(rn, j);
+	pthread_mutex_unlock(&rn->lock);
+	return 1;
+}
+
 static void *guest_slot_main(void *arg)
 {
-	struct runner *rn = arg;
+	struct runner_slot *slot = arg;
+	struct runner *rn = slot->rn;
+	struct runner_host *host = &rn->hosts[slot->host];
 	for (;;) {
 		pthread_mutex_lock(&rn->lock);
-		while (!rn->head && !rn->closing)
+		struct runner_job *j = NULL;
+		for (;;) {
+			/* a host that went down leaves its jobs to the others, or, with none left, finishes them */
+			if (host->down && hosts_up(rn) > 0)
+				break;
+			if ((j = take_job(rn, slot->host)) || rn->closing)
+				break;
 			pthread_cond_wait(&rn->wake, &rn->lock);
-		struct runner_job *j = rn->head;
-		if (j) {
-			rn->head = j->next;
-			if (!rn->head)
-				rn->tail = NULL;
 		}
-		int skip = rn->failed;
+		int skip = rn->failed || host->down;
+		if (j)
+			host->busy++;
 		pthread_mutex_unlock(&rn->lock);
 		if (!j)
 			return NULL;
 
 		struct kperror err = KPERROR_INIT;
+		int moved = 0;
+		j->r.host_uri = host->uri;
 		if (skip || proc_interrupted) {
 			kperror_set(&err, proc_interrupted ? KPERROR_INTERRUPTED : KPERROR_INFRA,
 				    "not run: %s", proc_interrupted ? "interrupted" : "an earlier guest run failed");
 			finish_cell(&j->r, -1, &err);
-		} else if (finish_cell(&j->r, run_lane(&j->r, LANE_GUEST, &err), &err) < 0) {
-			pthread_mutex_lock(&rn->lock);
-			if (!rn->failed) {
-				rn->failed = 1;
-				kperror_set(&rn->err, err.kind, "%s", err.msg.data);
+		} else {
+			int r = run_lane(&j->r, LANE_GUEST, &err);
+			if (r < 0 && err.kind == KPERROR_HOST)
+				moved = host_failed(rn, slot->host, j, &err);
+			if (!moved && finish_cell(&j->r, r, &err) < 0) {
+				pthread_mutex_lock(&rn->lock);
+				if (!rn->failed) {
+					rn->failed = 1;
+					kperror_set(&rn->err, err.kind, "%s", err.msg.data);
+				}
+				pthread_cond_broadcast(&rn->wake);
+				pthread_mutex_unlock(&rn->lock);
 			}
-			pthread_mutex_unlock(&rn->lock);
 		}
 		kperror_release(&err);
-		job_done(j);
+		pthread_mutex_lock(&rn->lock);
+		host->busy--;
+		pthread_cond_broadcast(&rn->wake); /* a free slot: jobs waiting for it may be taken */
+		pthread_mutex_unlock(&rn->lock);
+		if (!moved)
+			job_done(j);
 	}
 }
 
-int runner_start(struct runner **out, struct run_ctx *ctx, size_t guest_slots, struct kperror *err)
+int runner_start(struct runner **out, struct run_ctx *ctx, const struct plan_host *hosts, size_t nr_hosts,
+		 struct kperror *err)
 {
 	struct runner *rn = calloc(1, sizeof(*rn));
-	if (guest_slots < 1)
-		guest_slots = 1;
-	if (!rn || !(rn->slots = calloc(guest_slots, sizeof(*rn->slots)))) {
+	size_t total = 0;
+	for (size_t h = 0; h < nr_hosts; h++)
+		total += hosts[h].slots ? hosts[h].slots : 1;
+	if (!rn || !nr_hosts || !(rn->slots = calloc(total, sizeof(*rn->slots))) ||
+	    !(rn->hosts = calloc(nr_hosts, sizeof(*rn->hosts)))) {
+		if (rn)
+			free(rn->slots);
 		free(rn);
 		return kperror_errno(err, KPERROR_INFRA, ENOMEM, "cannot start the guest slots");
 	}
@@ -184,16 +295,30 @@ int runner_start(struct runner **out, struct run_ctx *ctx, size_t guest_slots, s
 	rn->err = (struct kperror)KPERROR_INIT;
 	pthread_mutex_init(&rn->lock, NULL);
 	pthread_cond_init(&rn->wake, NULL);
-	for (; rn->nr_slots < guest_slots; rn->nr_slots++) {
-		int e = pthread_create(&rn->slots[rn->nr_slots], NULL, guest_slot_main, rn);
-		if (e) {
-			kperror_errno(err, KPERROR_INFRA, e, "cannot start guest slot %zu", rn->nr_slots + 1);
-			struct kperror ignored = KPERROR_INIT;
-			runner_finish(rn, &ignored);
-			kperror_release(&ignored);
-			return -1;
-		}
+	for (size_t h = 0; h < nr_hosts; h++) {
+		rn->hosts[h].uri = strdup(hosts[h].uri);
+		rn->hosts[h].name = strdup(hosts[h].name);
+		rn->hosts[h].slots = hosts[h].slots ? hosts[h].slots : 1;
 	}
+	rn->nr_hosts = nr_hosts;
+	/* the slots of the hosts in turn: with fewer jobs than slots, every host gets its share */
+	for (size_t k = 0, made = 0; made < total; k++)
+		for (size_t h = 0; h < nr_hosts; h++) {
+			if (k >= rn->hosts[h].slots)
+				continue;
+			struct runner_slot *slot = &rn->slots[rn->nr_slots];
+			*slot = (struct runner_slot){ rn, h, 0 };
+			made++;
+			int e = pthread_create(&slot->thread, NULL, guest_slot_main, slot);
+			if (e) {
+				kperror_errno(err, KPERROR_INFRA, e, "cannot start guest slot %zu", rn->nr_slots + 1);
+				struct kperror ignored = KPERROR_INIT;
+				runner_finish(rn, &ignored);
+				kperror_release(&ignored);
+				return -1;
+			}
+			rn->nr_slots++;
+		}
 	*out = rn;
 	return 0;
 }
@@ -223,6 +348,7 @@ int runner_submit(struct runner *rn, struct cell *c, const git_oid *commit,
 		j->r.only_tests = j->o.only_tests;
 		ret = build_lane(&j->r, &j->o, err);
 	}
+	j->o.notes = c->notes.nr;
 	if (ret < 0 || c->verdict != CELL_NOT_RUN) {
 		/* failed here, or decided (it did not build): final now */
 		ret = finish_cell(&j->r, ret, err);
@@ -236,7 +362,7 @@ int runner_submit(struct runner *rn, struct cell *c, const git_oid *commit,
 	else
 		rn->head = j;
 	rn->tail = j;
-	pthread_cond_signal(&rn->wake);
+	pthread_cond_broadcast(&rn->wake); /* the slot it is planned for may not be the one a signal wakes */
 	pthread_mutex_unlock(&rn->lock);
 	return 0;
 }
@@ -250,11 +376,16 @@ int runner_finish(struct runner *rn, struct kperror *err)
 	pthread_cond_broadcast(&rn->wake);
 	pthread_mutex_unlock(&rn->lock);
 	for (size_t i = 0; i < rn->nr_slots; i++)
-		pthread_join(rn->slots[i], NULL);
+		pthread_join(rn->slots[i].thread, NULL);
 	int ret = 0;
 	if (rn->failed)
 		ret = kperror_set(err, rn->err.kind, "%s", rn->err.msg.data);
 	kperror_release(&rn->err);
+	for (size_t h = 0; h < rn->nr_hosts; h++) {
+		free(rn->hosts[h].uri);
+		free(rn->hosts[h].name);
+	}
+	free(rn->hosts);
 	pthread_mutex_destroy(&rn->lock);
 	pthread_cond_destroy(&rn->wake);
 	free(rn->slots);

@@ -10,13 +10,15 @@
  * ends the same way whatever happened: stage_verdict() (guest destroyed,
  * console kept, splats, verdict), then its result.json, then done().
  *
- * After an infrastructure error in a guest slot no more guests are
+ * After an infrastructure error in a guest slot (other than a host's
+ * failure with another host to go to) no more guests are
  * started: cells still queued are written as not run, runner_failed()
  * says 1, and runner_finish() returns that error.
  */
 #ifndef KPIPE_RUNNER_H
 #define KPIPE_RUNNER_H
 
+#include "plan.h"
 #include "stage.h"
 
 struct runner_cell_opts {
@@ -28,6 +30,8 @@ struct runner_cell_opts {
 	/* called once when the cell is final (from a guest slot's thread for cells that booted) */
 	void (*done)(void *data, struct cell *c);
 	void *done_data;
+	size_t host;      /* the host the plan put its guest on (plan_cell.host; PLAN_NONE or 0: the first) */
+	size_t notes;     /* (the runner's) the cell's notes before its guest lane */
 };
 
 /*
@@ -38,7 +42,16 @@ struct runner_cell_opts {
 size_t runner_guest_slots(const struct config *cfg);
 
 struct runner;
-int runner_start(struct runner **out, struct run_ctx *ctx, size_t guest_slots, struct kperror *err);
+/*
+ * Start the guest slots: each host's slots (plan.h: at least 1).  A
+ * guest slot takes the cells planned for its host first, then any whose
+ * host is busy or down.  A stage failing with KPERROR_HOST marks that
+ * host down for the run: its slots stop, and the cell starts its guest
+ * lane again on another host (a note in the cell says so); with no host
+ * left, that error ends the run as any guest error does.
+ */
+int runner_start(struct runner **out, struct run_ctx *ctx, const struct plan_host *hosts, size_t nr_hosts,
+		 struct kperror *err);
 /*
  * Run the build lane of cell 'c' at 'commit' in this thread and queue it
  * for a guest slot (or finish it here when it did not build).  done() is

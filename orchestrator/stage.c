@@ -44,6 +44,38 @@ void cell_run_release(struct cell_run *r)
 	r->builddir = r->ccache_dir = r->ccache_remote = r->make_builddir = NULL;
 }
 
+void stage_guest_forget(struct cell_run *r, size_t notes)
+{
+	struct cell *c = r->cell;
+	vm_destroy(r->vm);
+	r->vm = NULL;
+	if (r->key)
+		ssh_key_free(r->key);
+	r->key = NULL;
+	free(r->console);
+	r->console = NULL;
+	c->verdict = CELL_NOT_RUN;
+	free(c->detail);
+	free(c->accel);
+	free(c->host);
+	c->detail = c->accel = c->host = NULL;
+	results_clear_tests(c);
+	splat_list_release(&c->splats);
+	c->splats = (struct splat_list)SPLAT_LIST_INIT;
+	while (c->notes.nr > notes)
+		free(c->notes.v[--c->notes.nr]);
+	if (c->notes.v)
+		c->notes.v[c->notes.nr] = NULL;
+	c->seconds[STAGE_BOOT] = c->seconds[STAGE_TEST] = 0;
+	/* the outputs of the tests it ran there: the next host writes its own */
+	char *tests = util_strfmt("%s/tests", c->dir), *dmesg = util_strfmt("%s/dmesg.txt", c->dir);
+	util_rm_rf(tests);
+	util_mkdir_p(tests, 0755);
+	unlink(dmesg);
+	free(tests);
+	free(dmesg);
+}
+
 static void keep_result(struct cell_run *r, int e, const char *path)
 {
 	if (e >= 0 || r->write_errno)

@@ -80,6 +80,7 @@ struct cell_run {
 	/* the guest, from stage_kernel() until stage_verdict() */
 	char *vmdir;            /* <cache>/vm/kpipe-<run>-<rev>-<arch>: kernel, tests, console */
 	char *console;
+	const char *host_uri;   /* the libvirt host its guest boots on (a runner's slot's); NULL: the first of [vm] hosts */
 	struct vm *vm;
 	ssh_key key;
 	struct strvec tests;    /* staged test binaries, in order */
@@ -153,6 +154,14 @@ int stage_test(struct cell_run *r, struct kperror *err);
  * at any point and more than once.
  */
 void stage_verdict(struct cell_run *r);
+/*
+ * Forget what the guest lane did to the cell (its host went down before
+ * the cell could be judged): the guest destroyed, its key and console
+ * dropped, the cell's tests, splats, notes after the first 'notes', boot
+ * and test times and outputs gone, the verdict back to not run: another
+ * host boots it from its vmdir as if for the first time.
+ */
+void stage_guest_forget(struct cell_run *r, size_t notes);
 /*
  * Build every patch of 'rev' in turn (commits[i] is patch i applied),
  * starting from 'base': fills c->patch_builds with whether each patch

@@ -31,7 +31,7 @@ int stage_boot(struct cell_run *r, struct kperror *err)
 {
 	struct cell *c = r->cell;
 	struct buf name = BUF_INIT, pub = BUF_INIT, cmdline = BUF_INIT, path = BUF_INIT;
-	char ready[64];
+	char ready[256];
 	int ret = -1;
 	double start = util_now();
 	const char *outcome = "error";
@@ -51,13 +51,15 @@ int stage_boot(struct cell_run *r, struct kperror *err)
 	if (r->ctx->cfg->vm_cmdline && *r->ctx->cfg->vm_cmdline)
 		buf_addf(&cmdline, " %s", r->ctx->cfg->vm_cmdline);
 	struct vm_opts o = {
-		.uri = r->ctx->cfg->vm_uri, .name = name.data, .arch = c->arch,
+		.uri = r->host_uri ? r->host_uri : r->ctx->cfg->hosts[0].uri, .name = name.data, .arch = c->arch,
 		.kernel = path.data, .initrd = r->arch->image, .cmdline = cmdline.data,
 		.console_path = r->console, .memory_mib = r->ctx->cfg->vm_memory_mib,
 		.cpus = r->ctx->cfg->vm_cpus, .accel = r->ctx->cfg->vm_accel,
 	};
 	if (vm_start(&r->vm, &o, err) < 0)
 		goto out;
+	free(c->host);
+	c->host = strdup(vm_host(r->vm));
 	/* how the guest was started, for the user (and make bench's bare virsh boot) */
 	struct buf xml = BUF_INIT, xml_path = BUF_INIT;
 	buf_adds(&xml, vm_domain_xml_used(r->vm));
@@ -87,7 +89,10 @@ int stage_boot(struct cell_run *r, struct kperror *err)
 		ret = 0;
 		goto out;
 	}
-	snprintf(ready, sizeof(ready), "ssh on 127.0.0.1:%d (%s)", vm_ssh_port(r->vm), vm_accel(r->vm));
+	if (r->ctx->cfg->nr_hosts > 1)
+		snprintf(ready, sizeof(ready), "ssh on %s (%s)", vm_host(r->vm), vm_accel(r->vm));
+	else
+		snprintf(ready, sizeof(ready), "ssh on 127.0.0.1:%d (%s)", vm_ssh_port(r->vm), vm_accel(r->vm));
 	free(c->accel);
 	c->accel = strdup(vm_accel(r->vm));
 	outcome = ready;

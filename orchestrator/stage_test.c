@@ -113,18 +113,16 @@ static void add_unrun_test(struct cell *c, char *name, enum test_verdict verdict
 	t->ktap.planned = -1;
 }
 
-/* KPERROR_INFRA: libvirt stopped answering while the guest ran 'test'. */
+/* KPERROR_HOST: libvirt, or the ssh connection to the guest's host, was lost while it ran 'test'. */
 static int libvirt_lost(struct cell_run *r, const char *test, struct kperror *err)
 {
-	return kperror_set(err, KPERROR_INFRA,
-			   "lost the connection to libvirt at '%s' during %s (the guest was still up)",
-			   r->ctx->cfg->vm_uri, test);
+	return vm_lost(r->vm, test, err);
 }
 
 /*
  * After test 't': 0 the guest is there for the next test; 1 it is not
  * (the domain stopped, or it stopped answering ssh: a finding about the
- * kernel); -1 with 'err' (KPERROR_INFRA) when the guest cannot be judged:
+ * kernel); -1 with 'err' (KPERROR_HOST, KPERROR_INFRA) when the guest cannot be judged:
  * libvirt stopped answering, or the ssh connection broke while the guest
  * runs and its sshd still answers.
  */

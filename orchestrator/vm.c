@@ -1,9 +1,11 @@
 #include "vm.h"
 #include "arch.h"
 #include "proc.h"
+#include "tunnel.h"
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -11,6 +13,7 @@
 #include <libvirt/virterror.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,12 +23,115 @@
 
 struct vm {
 	char *uri, *name;
+	struct vm_uri u;
 	struct buf xml;
 	virConnectPtr conn;
 	virDomainPtr dom;
-	int port;
+	int port;               /* where this machine reaches the guest's sshd */
 	char accel[8];
+	/* a remote host's guest: its volumes, its console, its ssh through the host */
+	virStoragePoolPtr pool;
+	virStorageVolPtr kernel_vol;
+	virStreamPtr console;
+	pthread_t console_thread;
+	int console_started;
+	int console_fd;
+	struct tunnel *tunnel;
 };
+
+/* A URI query value with its %XX escapes decoded. */
+static char *decode_query_value(const char *s, size_t len)
+{
+	char *out = malloc(len + 1), *o = out;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) &&
+		    isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = { s[i + 1], s[i + 2], '\0' };
+			*o++ = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			*o++ = s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+void vm_uri_release(struct vm_uri *u)
+{
+	free(u->transport);
+	free(u->user);
+	free(u->host);
+	free(u->keyfile);
+	free(u->known_hosts);
+	free(u->display);
+	memset(u, 0, sizeof(*u));
+}
+
+int vm_uri_parse(struct vm_uri *out, const char *uri, struct buf *why)
+{
+	memset(out, 0, sizeof(*out));
+	const char *sep = strstr(uri, "://");
+	const char *q = strchr(uri, '?');
+	if (!sep || sep == uri || (q && q < sep)) {
+		buf_addf(why, "'%s' is no libvirt URI (DRIVER[+TRANSPORT]://[[USER@]HOST[:PORT]]/PATH)", uri);
+		return -1;
+	}
+	out->display = q ? strndup(uri, (size_t)(q - uri)) : strdup(uri);
+	const char *plus = memchr(uri, '+', (size_t)(sep - uri));
+	if (plus)
+		out->transport = strndup(plus + 1, (size_t)(sep - plus - 1));
+	const char *auth = sep + 3, *path = strchr(auth, '/');
+	if (!path || (q && q < path))
+		path = q ? q : auth + strlen(auth);
+	if (path > auth) {
+		const char *at = memchr(auth, '@', (size_t)(path - auth));
+		const char *hp = at ? at + 1 : auth;
+		if (at)
+			out->user = strndup(auth, (size_t)(at - auth));
+		const char *colon = memchr(hp, ':', (size_t)(path - hp));
+		out->host = strndup(hp, (size_t)((colon ? colon : path) - hp));
+		if (colon) {
+			char *end = NULL;
+			long port = strtol(colon + 1, &end, 10);
+			if (end != path || port < 1 || port > 65535) {
+				buf_addf(why, "'%s': the port is not a number from 1 to 65535", out->display);
+				goto fail;
+			}
+			out->port = (int)port;
+		}
+		out->remote = *out->host != '\0';
+	}
+	for (const char *p = q ? q + 1 : NULL; p && *p;) {
+		const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		if (eq) {
+			size_t klen = (size_t)(eq - p);
+			char *value = decode_query_value(eq + 1, (size_t)(end - eq - 1));
+			if (klen == 7 && !strncmp(p, "keyfile", 7)) {
+				free(out->keyfile);
+				out->keyfile = value;
+			} else if (klen == 11 && !strncmp(p, "known_hosts", 11)) {
+				free(out->known_hosts);
+				out->known_hosts = value;
+			} else {
+				if (klen == 9 && !strncmp(p, "no_verify", 9))
+					out->no_verify = atoi(value) != 0;
+				free(value);
+			}
+		}
+		p = amp ? amp + 1 : end;
+	}
+	if (out->remote && (!out->transport || (strcmp(out->transport, "ssh") && strcmp(out->transport, "libssh")))) {
+		buf_addf(why, "'%s': a remote host is reached over ssh (qemu+ssh://...): kpipe reaches "
+			      "its guests through the host's sshd", out->display);
+		goto fail;
+	}
+	return 0;
+fail:
+	vm_uri_release(out);
+	return -1;
+}
 
 static void quiet_libvirt(void *data, virErrorPtr e)
 {
@@ -85,6 +191,12 @@ out:
 
 void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, int port)
 {
+	vm_domain_xml_on_host(b, o, accel, port, o->kernel, o->initrd, 0);
+}
+
+void vm_domain_xml_on_host(struct buf *b, const struct vm_opts *o, const char *accel, int port,
+			   const char *kernel, const char *initrd, int pty_console)
+{
 	int kvm = !strcmp(accel, "kvm");
 	buf_addf(b, "<domain type='%s' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n",
 		 kvm ? "kvm" : "qemu");
@@ -95,9 +207,9 @@ void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, in
 	const struct arch *a = arch_find(o->arch);
 	buf_addf(b, "  <os>\n    <type arch='%s' machine='%s'>hvm</type>\n    <kernel>", a->uname,
 		 a->machine);
-	buf_add_xml_escaped(b, o->kernel);
+	buf_add_xml_escaped(b, kernel);
 	buf_adds(b, "</kernel>\n    <initrd>");
-	buf_add_xml_escaped(b, o->initrd);
+	buf_add_xml_escaped(b, initrd);
 	buf_addf(b, "</initrd>\n    <cmdline>console=%s,115200 panic=1 oops=panic ", a->console);
 	buf_add_xml_escaped(b, o->cmdline ? o->cmdline : "");
 	buf_adds(b, "</cmdline>\n  </os>\n");
@@ -114,9 +226,14 @@ void vm_domain_xml(struct buf *b, const struct vm_opts *o, const char *accel, in
 		    "  <on_crash>destroy</on_crash>\n"
 		    "  <devices>\n");
 	buf_addf(b, "    <emulator>%s</emulator>\n", a->qemu);
-	buf_adds(b, "    <serial type='file'>\n      <source path='");
-	buf_add_xml_escaped(b, o->console_path);
-	buf_adds(b, "'/>\n      <target port='0'/>\n    </serial>\n"
+	if (pty_console) {
+		buf_adds(b, "    <serial type='pty'>\n");
+	} else {
+		buf_adds(b, "    <serial type='file'>\n      <source path='");
+		buf_add_xml_escaped(b, o->console_path);
+		buf_adds(b, "'/>\n");
+	}
+	buf_adds(b, "      <target port='0'/>\n    </serial>\n"
 		    "    <controller type='usb' model='none'/>\n"
 		    "    <memballoon model='none'/>\n"
 		    "  </devices>\n"
@@ -183,15 +300,18 @@ static void kvm_device_as_udev_sets_it(void)
 		chmod("/dev/kvm", 0660);
 }
 
-static int connect_libvirt(virConnectPtr *out, const char *uri, int wait_seconds, struct kperror *err)
+/* Local URIs (no host) reach this machine's daemon: kpipe may start it. */
+static int connect_libvirt(virConnectPtr *out, const char *uri, int remote, int wait_seconds,
+			   struct kperror *err)
 {
-	kvm_device_as_udev_sets_it();
+	if (!remote)
+		kvm_device_as_udev_sets_it();
 	virSetErrorFunc(NULL, quiet_libvirt);
 	*out = virConnectOpen(uri);
 	if (*out)
 		return 0;
-	if (strcmp(uri, "qemu:///system") || geteuid() != 0)
-		return kperror_set(err, KPERROR_INFRA, "cannot connect to libvirt at '%s': %s",
+	if (remote || strcmp(uri, "qemu:///system") || geteuid() != 0)
+		return kperror_set(err, KPERROR_HOST, "cannot connect to libvirt at '%s': %s",
 				   uri, libvirt_message());
 	if (start_daemons(err) < 0)
 		return -1;
@@ -204,9 +324,329 @@ static int connect_libvirt(virConnectPtr *out, const char *uri, int wait_seconds
 			return 0;
 		usleep(500 * 1000);
 	}
-	return kperror_set(err, KPERROR_INFRA,
+	return kperror_set(err, KPERROR_HOST,
 			   "started libvirtd, but '%s' did not answer within %d s: %s", uri,
 			   wait_seconds, libvirt_message());
+}
+
+/* ---- guests on remote hosts: volumes, console, accelerator ---- */
+
+#define VM_POOL "kpipe"
+#define VM_POOL_PATH "/var/lib/libvirt/kpipe"
+/* a console that floods is cut here, as for any untrusted output */
+#define VM_CONSOLE_LIMIT (64u << 20)
+
+/* One slot at a time makes a host's pool or uploads an initramfs: two would clash. */
+static pthread_mutex_t host_storage_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int host_error(struct kperror *err, const struct vm *vm, const char *what)
+{
+	return kperror_set(err, KPERROR_HOST, "%s on %s: %s", what, vm->u.display, libvirt_message());
+}
+
+static int pool_open(struct vm *vm, struct kperror *err)
+{
+	int ret = -1;
+	pthread_mutex_lock(&host_storage_lock);
+	vm->pool = virStoragePoolLookupByName(vm->conn, VM_POOL);
+	if (!vm->pool) {
+		/* transient: it lasts as long as that host's libvirtd, its files stay for the next one */
+		vm->pool = virStoragePoolCreateXML(vm->conn,
+						   "<pool type='dir'><name>" VM_POOL "</name><target><path>"
+						   VM_POOL_PATH "</path></target></pool>",
+						   VIR_STORAGE_POOL_CREATE_WITH_BUILD);
+		if (!vm->pool)
+			vm->pool = virStoragePoolLookupByName(vm->conn, VM_POOL); /* another run made it */
+	} else if (virStoragePoolIsActive(vm->pool) == 0 && virStoragePoolCreate(vm->pool, 0) < 0) {
+		host_error(err, vm, "cannot start the storage pool '" VM_POOL "'");
+		goto out;
+	}
+	if (!vm->pool) {
+		host_error(err, vm, "cannot make the storage pool '" VM_POOL "' (" VM_POOL_PATH ")");
+		goto out;
+	}
+	ret = 0;
+out:
+	pthread_mutex_unlock(&host_storage_lock);
+	return ret;
+}
+
+static int send_file_part(virStreamPtr st, char *data, size_t n, void *opaque)
+{
+	(void)st;
+	ssize_t r;
+	do
+		r = read(*(int *)opaque, data, n);
+	while (r < 0 && errno == EINTR);
+	return (int)r;
+}
+
+/* Create volume 'name' in the pool with the contents of local file 'path' (empty: 'path' NULL). */
+static int volume_upload(virStorageVolPtr *out, struct vm *vm, const char *name, const char *path,
+			 struct kperror *err)
+{
+	struct stat st = { 0 };
+	struct buf xml = BUF_INIT;
+	virStreamPtr stream = NULL;
+	virStorageVolPtr vol = NULL;
+	int fd = -1, ret = -1;
+	if (path && ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &st) < 0)) {
+		kperror_errno(err, KPERROR_INFRA, errno, "cannot read '%s'", path);
+		goto out;
+	}
+	buf_adds(&xml, "<volume><name>");
+	buf_add_xml_escaped(&xml, name);
+	/* 0644: qemu on the host runs as its own user */
+	buf_addf(&xml, "</name><capacity unit='bytes'>%lld</capacity><target><format type='raw'/>"
+		       "<permissions><mode>0644</mode></permissions></target></volume>",
+		 path ? (long long)st.st_size : 1LL);
+	vol = virStorageVolCreateXML(vm->pool, xml.data, 0);
+	if (!vol) {
+		host_error(err, vm, "cannot create a volume in the storage pool '" VM_POOL "'");
+		goto out;
+	}
+	if (path) {
+		stream = virStreamNew(vm->conn, 0);
+		if (!stream || virStorageVolUpload(vol, stream, 0, (unsigned long long)st.st_size, 0) < 0 ||
+		    virStreamSendAll(stream, send_file_part, &fd) < 0 || virStreamFinish(stream) < 0) {
+			struct buf what = BUF_INIT;
+			buf_addf(&what, "cannot upload '%s' as volume '%s'", path, name);
+			host_error(err, vm, what.data);
+			buf_release(&what);
+			if (stream)
+				virStreamAbort(stream);
+			virStorageVolDelete(vol, 0);
+			goto out;
+		}
+	}
+	*out = vol;
+	vol = NULL;
+	ret = 0;
+out:
+	if (stream)
+		virStreamFree(stream);
+	if (vol)
+		virStorageVolFree(vol);
+	if (fd >= 0)
+		close(fd);
+	buf_release(&xml);
+	return ret;
+}
+
+/*
+ * The initramfs as a volume of the host's pool, uploaded once per host
+ * and content: NAME holds it, NAME.done says the upload finished (a run
+ * killed while uploading leaves no .done, and the next one uploads again).
+ */
+static int image_volume_path(char **out, struct vm *vm, const char *arch, const char *path,
+			     struct kperror *err)
+{
+	uint64_t h = UTIL_HASH_INIT;
+	int e = util_hash_file(&h, path);
+	if (e < 0)
+		return kperror_errno(err, KPERROR_INFRA, -e, "cannot read '%s'", path);
+	char name[96], done[104];
+	snprintf(name, sizeof(name), "initramfs-%s-%016llx", arch, (unsigned long long)h);
+	snprintf(done, sizeof(done), "%s.done", name);
+	int ret = -1;
+	pthread_mutex_lock(&host_storage_lock);
+	virStorageVolPtr vol = virStorageVolLookupByName(vm->pool, name);
+	virStorageVolPtr mark = virStorageVolLookupByName(vm->pool, done);
+	if (!vol || !mark) {
+		if (vol) {
+			virStorageVolDelete(vol, 0); /* half uploaded */
+			virStorageVolFree(vol);
+			vol = NULL;
+		}
+		if (volume_upload(&vol, vm, name, path, err) < 0)
+			goto out;
+		if (!mark && volume_upload(&mark, vm, done, NULL, err) < 0)
+			goto out;
+	}
+	*out = virStorageVolGetPath(vol);
+	if (!*out) {
+		host_error(err, vm, "cannot find the initramfs volume");
+		goto out;
+	}
+	ret = 0;
+out:
+	pthread_mutex_unlock(&host_storage_lock);
+	if (vol)
+		virStorageVolFree(vol);
+	if (mark)
+		virStorageVolFree(mark);
+	return ret;
+}
+
+/* KVM on a remote host: its own arch, KVM in its domain capabilities, vmx/svm on x86. */
+static int remote_accel(struct buf *out, struct buf *why, const char *wanted, struct vm *vm,
+			const struct arch *a, struct kperror *err)
+{
+	char *caps = virConnectGetCapabilities(vm->conn);
+	if (!caps)
+		return host_error(err, vm, "cannot read the host's capabilities");
+	struct buf host_arch = BUF_INIT;
+	const char *cpu = strstr(caps, "<cpu>"), *arch = cpu ? strstr(cpu, "<arch>") : NULL;
+	if (arch)
+		buf_add(&host_arch, arch + 6, strcspn(arch + 6, "<"));
+	int same_arch = host_arch.data && !strcmp(host_arch.data, a->uname);
+	int virt = strcmp(a->uname, "x86_64") || strstr(caps, "<feature name='vmx'/>") ||
+		   strstr(caps, "<feature name='svm'/>");
+	char *domcaps = same_arch ? virConnectGetDomainCapabilities(vm->conn, NULL, a->uname, a->machine,
+								     "kvm", 0)
+				  : NULL;
+	int kvm = same_arch && virt && domcaps;
+	if (!same_arch)
+		buf_addf(why, "an %s guest on %s (%s) is emulated", a->name, vm->u.display,
+			 host_arch.data ? host_arch.data : "arch unknown");
+	else if (!domcaps)
+		buf_addf(why, "%s offers no KVM", vm->u.display);
+	else if (!virt)
+		buf_addf(why, "%s's CPU has no vmx/svm flag", vm->u.display);
+	else
+		buf_addf(why, "%s offers KVM", vm->u.display);
+	free(caps);
+	free(domcaps);
+	buf_release(&host_arch);
+	if (!strcmp(wanted, "tcg") || (!strcmp(wanted, "auto") && !kvm))
+		buf_adds(out, "tcg");
+	else if (kvm)
+		buf_adds(out, "kvm");
+	else
+		return kperror_set(err, KPERROR_INPUT, "[vm] accel = kvm, but KVM does not work there: %s",
+				   why->data);
+	return 0;
+}
+
+static void *console_main(void *arg)
+{
+	struct vm *vm = arg;
+	char data[16384];
+	size_t kept = 0;
+	for (;;) {
+		int n = virStreamRecv(vm->console, data, sizeof(data));
+		if (n <= 0)
+			return NULL; /* the guest is gone (EOF) or so is the connection */
+		size_t keep = kept < VM_CONSOLE_LIMIT ? VM_CONSOLE_LIMIT - kept : 0;
+		if ((size_t)n < keep)
+			keep = (size_t)n;
+		if (keep && write(vm->console_fd, data, keep) != (ssize_t)keep)
+			keep = 0; /* a full disk: the cell's files say so when they are written */
+		kept += keep;
+	}
+}
+
+static int console_open(struct vm *vm, const char *path, struct kperror *err)
+{
+	vm->console_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (vm->console_fd < 0)
+		return kperror_errno(err, KPERROR_INFRA, errno, "cannot create '%s'", path);
+	vm->console = virStreamNew(vm->conn, 0);
+	if (!vm->console || virDomainOpenConsole(vm->dom, NULL, vm->console, VIR_DOMAIN_CONSOLE_FORCE) < 0)
+		return host_error(err, vm, "cannot open the guest's console");
+	int e = pthread_create(&vm->console_thread, NULL, console_main, vm);
+	if (e)
+		return kperror_errno(err, KPERROR_INFRA, e, "cannot start the console's thread");
+	vm->console_started = 1;
+	return 0;
+}
+
+/* Wait for the console's thread after the domain went: -1 if it does not end (then nothing is freed). */
+static int console_close(struct vm *vm)
+{
+	int ret = 0;
+	if (vm->console_started) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 15;
+		if (pthread_timedjoin_np(vm->console_thread, NULL, &ts)) {
+			virStreamAbort(vm->console);
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 5;
+			if (pthread_timedjoin_np(vm->console_thread, NULL, &ts))
+				ret = -1;
+		}
+		vm->console_started = 0;
+	}
+	if (ret == 0 && vm->console) {
+		virStreamFree(vm->console);
+		vm->console = NULL;
+	}
+	if (vm->console_fd >= 0)
+		close(vm->console_fd);
+	vm->console_fd = -1;
+	return ret;
+}
+
+/* A port on the remote host's loopback for the guest's ssh forward: QEMU says if it is taken. */
+static int random_port(void)
+{
+	static unsigned seed;
+	if (!seed)
+		seed = (unsigned)getpid() ^ (unsigned)(util_now() * 1e6);
+	return 20000 + (int)(rand_r(&seed) % 40000);
+}
+
+/* Start the guest on the remote host vm->conn reaches: volumes, domain, console, tunnel. */
+static int start_on_host(struct vm *vm, const struct vm_opts *o, const char *accel, struct buf *xml,
+			 struct kperror *err)
+{
+	char *initrd = NULL, *kernel = NULL;
+	int ret = -1;
+	if (pool_open(vm, err) < 0 || image_volume_path(&initrd, vm, o->arch, o->initrd, err) < 0)
+		goto out;
+	struct buf name = BUF_INIT;
+	buf_addf(&name, "kernel-%s", o->name);
+	virStorageVolPtr stale = virStorageVolLookupByName(vm->pool, name.data);
+	if (stale) {
+		virStorageVolDelete(stale, 0); /* of an earlier guest of this name that lost its host */
+		virStorageVolFree(stale);
+	}
+	int r = volume_upload(&vm->kernel_vol, vm, name.data, o->kernel, err);
+	buf_release(&name);
+	if (r < 0)
+		goto out;
+	kernel = virStorageVolGetPath(vm->kernel_vol);
+	if (!kernel) {
+		host_error(err, vm, "cannot find the kernel volume");
+		goto out;
+	}
+	int guest_port = 0;
+	for (int attempt = 0; attempt < 5 && !vm->dom; attempt++) {
+		guest_port = random_port();
+		buf_reset(xml);
+		vm_domain_xml_on_host(xml, o, accel, guest_port, kernel, initrd, 1);
+		/* paused until the console is open: nothing the kernel prints is lost */
+		vm->dom = virDomainCreateXML(vm->conn, xml->data,
+					     VIR_DOMAIN_START_AUTODESTROY | VIR_DOMAIN_START_PAUSED);
+		if (!vm->dom && !strstr(libvirt_message(), "host forwarding"))
+			break;
+	}
+	if (!vm->dom) {
+		struct buf what = BUF_INIT;
+		buf_addf(&what, "cannot start domain '%s'", o->name);
+		host_error(err, vm, what.data);
+		buf_release(&what);
+		goto out;
+	}
+	if (console_open(vm, o->console_path, err) < 0)
+		goto out;
+	struct tunnel_opts t = {
+		.host = vm->u.host, .port = vm->u.port, .user = vm->u.user, .keyfile = vm->u.keyfile,
+		.known_hosts = vm->u.known_hosts, .no_verify = vm->u.no_verify, .target_port = guest_port,
+	};
+	if (tunnel_open(&vm->tunnel, &t, err) < 0)
+		goto out;
+	vm->port = tunnel_port(vm->tunnel);
+	if (virDomainResume(vm->dom) < 0) {
+		host_error(err, vm, "cannot resume the guest");
+		goto out;
+	}
+	ret = 0;
+out:
+	free(initrd);
+	free(kernel);
+	return ret;
 }
 
 int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
@@ -214,34 +654,48 @@ int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
 	struct vm *vm = calloc(1, sizeof(*vm));
 	struct buf accel = BUF_INIT, why = BUF_INIT, xml = BUF_INIT;
 	vm->xml = (struct buf)BUF_INIT;
+	vm->console_fd = -1;
 	int ret = -1;
+	const struct arch *a = arch_find(o->arch);
 
-	if (!arch_find(o->arch)) {
+	if (!a) {
 		kperror_set(err, KPERROR_INPUT, "cannot boot arch '%s'", o->arch);
 		goto out;
 	}
-	if (vm_choose_accel(&accel, &why, o->accel, o->arch, err) < 0)
+	if (vm_uri_parse(&vm->u, o->uri, &why) < 0) {
+		kperror_set(err, KPERROR_INPUT, "[vm]: %s", why.data);
 		goto out;
-	snprintf(vm->accel, sizeof(vm->accel), "%s", accel.data);
+	}
 	vm->uri = strdup(o->uri);
 	vm->name = strdup(o->name);
-	if (connect_libvirt(&vm->conn, o->uri, 90, err) < 0)
+	if (!vm->u.remote && vm_choose_accel(&accel, &why, o->accel, o->arch, err) < 0)
 		goto out;
-	for (int attempt = 0; attempt < 5 && !vm->dom; attempt++) {
-		int e = free_port(&vm->port);
-		if (e < 0) {
-			kperror_errno(err, KPERROR_INFRA, e, "cannot find a free port");
+	if (connect_libvirt(&vm->conn, o->uri, vm->u.remote, 90, err) < 0)
+		goto out;
+	if (vm->u.remote) {
+		if (remote_accel(&accel, &why, o->accel, vm, a, err) < 0)
+			goto out;
+		snprintf(vm->accel, sizeof(vm->accel), "%s", accel.data);
+		if (start_on_host(vm, o, accel.data, &xml, err) < 0)
+			goto out;
+	} else {
+		snprintf(vm->accel, sizeof(vm->accel), "%s", accel.data);
+		for (int attempt = 0; attempt < 5 && !vm->dom; attempt++) {
+			int e = free_port(&vm->port);
+			if (e < 0) {
+				kperror_errno(err, KPERROR_INFRA, e, "cannot find a free port");
+				goto out;
+			}
+			buf_reset(&xml);
+			vm_domain_xml(&xml, o, accel.data, vm->port);
+			vm->dom = virDomainCreateXML(vm->conn, xml.data, VIR_DOMAIN_START_AUTODESTROY);
+			if (!vm->dom && !strstr(libvirt_message(), "host forwarding"))
+				break; /* not a port clash: do not retry */
+		}
+		if (!vm->dom) {
+			kperror_set(err, KPERROR_HOST, "cannot start domain '%s': %s", o->name, libvirt_message());
 			goto out;
 		}
-		buf_reset(&xml);
-		vm_domain_xml(&xml, o, accel.data, vm->port);
-		vm->dom = virDomainCreateXML(vm->conn, xml.data, VIR_DOMAIN_START_AUTODESTROY);
-		if (!vm->dom && !strstr(libvirt_message(), "host forwarding"))
-			break; /* not a port clash: do not retry */
-	}
-	if (!vm->dom) {
-		kperror_set(err, KPERROR_INFRA, "cannot start domain '%s': %s", o->name, libvirt_message());
-		goto out;
 	}
 	buf_add(&vm->xml, xml.data, xml.len);
 	*out = vm;
@@ -253,6 +707,11 @@ out:
 	buf_release(&why);
 	buf_release(&xml);
 	return ret;
+}
+
+const char *vm_host(const struct vm *vm)
+{
+	return vm->u.display;
 }
 
 const char *vm_domain_xml_used(const struct vm *vm)
@@ -270,7 +729,8 @@ const char *vm_accel(const struct vm *vm)
 	return vm->accel;
 }
 
-enum vm_state vm_state(struct vm *vm)
+/* What libvirt says of the domain (vm_state() adds the ssh connection to a remote host). */
+static enum vm_state libvirt_state(struct vm *vm)
 {
 	int state = 0, reason = 0;
 	if (!vm->dom)
@@ -284,6 +744,26 @@ enum vm_state vm_state(struct vm *vm)
 	return state == VIR_DOMAIN_RUNNING || state == VIR_DOMAIN_BLOCKED || state == VIR_DOMAIN_PAUSED
 		       ? VM_STATE_RUNNING
 		       : VM_STATE_GONE;
+}
+
+enum vm_state vm_state(struct vm *vm)
+{
+	if (vm->tunnel && tunnel_broken(vm->tunnel, NULL))
+		return VM_STATE_UNKNOWN;
+	return libvirt_state(vm);
+}
+
+int vm_lost(struct vm *vm, const char *during, struct kperror *err)
+{
+	struct buf why = BUF_INIT;
+	if (vm->tunnel && tunnel_broken(vm->tunnel, &why))
+		kperror_set(err, KPERROR_HOST, "lost the ssh connection to the host %s during %s (%s)",
+			    vm->u.display, during, why.data);
+	else
+		kperror_set(err, KPERROR_HOST, "lost the connection to libvirt at '%s' during %s: %s",
+			    vm->u.display, during, libvirt_message());
+	buf_release(&why);
+	return -1;
 }
 
 int vm_is_running(struct vm *vm)
@@ -424,9 +904,7 @@ int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
 			/* what libvirt says, twice a second: a probe is cheap, asking libvirt is not */
 			enum vm_state st = vm_state(vm);
 			if (st == VM_STATE_UNKNOWN) {
-				ret = kperror_set(err, KPERROR_INFRA,
-						  "lost the connection to libvirt at '%s' while the guest booted: %s",
-						  vm->uri, libvirt_message());
+				ret = vm_lost(vm, "the boot", err);
 				break;
 			}
 			if (st == VM_STATE_GONE) {
@@ -463,7 +941,7 @@ static void destroy_by_name(struct vm *vm)
 	if (vm->conn)
 		virConnectClose(vm->conn);
 	vm->conn = NULL;
-	if (connect_libvirt(&conn, vm->uri, 60, &err) == 0) {
+	if (connect_libvirt(&conn, vm->uri, vm->u.remote, 60, &err) == 0) {
 		virDomainPtr dom = virDomainLookupByName(conn, vm->name);
 		if (dom) {
 			virDomainDestroy(dom);
@@ -478,18 +956,36 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	/* first the ssh connection kpipe holds to a remote host: nothing waits on it below */
+	tunnel_close(vm->tunnel);
+	vm->tunnel = NULL;
+	int console_stuck = 0;
 	if (vm->dom) {
-		enum vm_state st = vm_state(vm);
+		enum vm_state st = libvirt_state(vm);
 		if (st == VM_STATE_RUNNING)
 			virDomainDestroy(vm->dom);
-		virDomainFree(vm->dom);
-		if (st == VM_STATE_UNKNOWN)
-			destroy_by_name(vm);
+		console_stuck = console_close(vm) < 0;
+		if (!console_stuck) {
+			virDomainFree(vm->dom);
+			if (st == VM_STATE_UNKNOWN)
+				destroy_by_name(vm);
+		}
+	} else {
+		console_stuck = console_close(vm) < 0;
 	}
+	if (console_stuck)
+		return; /* its thread still uses the connection: leave it all, rather than free under it */
+	if (vm->kernel_vol) {
+		virStorageVolDelete(vm->kernel_vol, 0); /* fails when the host is gone: the next guest of that name removes it */
+		virStorageVolFree(vm->kernel_vol);
+	}
+	if (vm->pool)
+		virStoragePoolFree(vm->pool);
 	if (vm->conn)
 		virConnectClose(vm->conn);
 	free(vm->uri);
 	free(vm->name);
+	vm_uri_release(&vm->u);
 	buf_release(&vm->xml);
 	free(vm);
 }

@@ -31,6 +31,30 @@ struct vm_opts {
 
 struct vm;
 
+/*
+ * A libvirt URI as kpipe needs it: local (no host: qemu:///system) or
+ * remote over ssh (qemu+ssh://[USER@]HOST[:PORT]/system?keyfile=K&no_verify=1,
+ * libvirt's own syntax and parameters).  A guest on a remote host gets
+ * its kernel and initramfs as volumes of a 'kpipe' storage pool there
+ * (virStorageVolUpload(): the initramfs once per host and content, the
+ * kernel per guest, removed with it), its console through
+ * virDomainOpenConsole() into console_path, and its ssh forward on that
+ * host's 127.0.0.1, reached through the host's sshd (tunnel.h).
+ */
+struct vm_uri {
+	int remote;
+	char *transport;   /* "ssh", "libssh", "unix", ... or NULL */
+	char *user, *host; /* NULL for local URIs; user NULL: root */
+	int port;          /* 0: the transport's default */
+	char *keyfile, *known_hosts; /* the query's keyfile=, known_hosts= (decoded), or NULL */
+	int no_verify;     /* no_verify=1 */
+	char *display;     /* the URI without its query, for results and messages */
+};
+
+/* Parse 'uri'; -1 with 'why' (one line) if kpipe cannot use it. */
+int vm_uri_parse(struct vm_uri *out, const char *uri, struct buf *why);
+void vm_uri_release(struct vm_uri *u);
+
 enum vm_wait_result { VM_READY = 0, VM_DIED = 1, VM_TIMEOUT = 2 };
 
 /*
@@ -45,22 +69,33 @@ int vm_choose_accel(struct buf *out, struct buf *why, const char *wanted, const 
 /*
  * Connect to libvirt (starting virtlogd and libvirtd if the URI is the
  * local system daemon and none answers), pick a free port and start the
- * domain.  Returns 0 with *out (free with vm_destroy()), or -1 with 'err'.
+ * domain (on a remote host: volumes, console and ssh tunnel as above).
+ * Returns 0 with *out (free with vm_destroy()), or -1 with 'err':
+ * KPERROR_HOST when the host failed (unreachable, refused the domain).
  */
 int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err);
 /* The host port forwarded to the guest's port 22. */
 int vm_ssh_port(const struct vm *vm);
 /* The domain XML the guest was started with (owned by 'vm'). */
 const char *vm_domain_xml_used(const struct vm *vm);
+/* The host the guest runs on: its URI without the query (owned by 'vm'). */
+const char *vm_host(const struct vm *vm);
 /* The accelerator actually used ("kvm" or "tcg"). */
 const char *vm_accel(const struct vm *vm);
 enum vm_state {
 	VM_STATE_RUNNING,  /* the domain runs */
 	VM_STATE_GONE,     /* it stopped: shut off, crashed, destroyed (panic, reboot) */
-	VM_STATE_UNKNOWN,  /* libvirt does not answer (daemon died or restarted): the guest may well live */
+	VM_STATE_UNKNOWN,  /* libvirt does not answer (daemon died or restarted), or the ssh connection
+			    * to a remote host broke: the guest may well live */
 };
 /* What the domain is doing, as libvirt says. */
 enum vm_state vm_state(struct vm *vm);
+/*
+ * The host could not be asked (vm_state() said VM_STATE_UNKNOWN): set
+ * 'err' (KPERROR_HOST) saying what was lost, libvirt or the ssh
+ * connection to the host, and 'during' what.  Always returns -1.
+ */
+int vm_lost(struct vm *vm, const char *during, struct kperror *err);
 /* 1 while the domain runs (vm_state() is VM_STATE_RUNNING). */
 int vm_is_running(struct vm *vm);
 /* 1 if the guest's sshd sends its banner within a few seconds. */
@@ -83,7 +118,13 @@ int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
  */
 void vm_destroy(struct vm *vm);
 
-/* Build the domain XML (exposed for unit tests). */
+/*
+ * Build the domain XML (exposed for unit tests).  With 'pty_console' the
+ * serial console is a pty (read through libvirt) rather than the file
+ * o->console_path; 'kernel' and 'initrd' are the paths on the host.
+ */
 void vm_domain_xml(struct buf *out, const struct vm_opts *o, const char *accel, int port);
+void vm_domain_xml_on_host(struct buf *out, const struct vm_opts *o, const char *accel, int port,
+			   const char *kernel, const char *initrd, int pty_console);
 
 #endif

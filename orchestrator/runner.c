@@ -211,12 +211,13 @@ static int host_failed(struct runner *rn, size_t h, struct runner_job *j, const 
 	int others = hosts_up(rn) > 0 && rn->nr_hosts > 1;
 	pthread_mutex_unlock(&rn->lock);
 	if (first && rn->nr_hosts > 1)
-		run_ctx_say(rn->ctx, NULL, "host %s is down: %s%s", rn->hosts[h].name, err->msg.data,
-			    others ? "; its cells go to the other hosts" : "; no host is left");
+		run_ctx_say(rn->ctx, NULL, "host %s is down (%s)%s", rn->hosts[h].name, err->msg.data,
+			    others ? ": its cells go to the other hosts" : ": no host is left");
 	if (!others)
 		return 0;
 	stage_guest_forget(&j->r, j->o.notes);
-	results_add_note(c, "its guest was moved: host %s went down (%s)", rn->hosts[h].name, err->msg.data);
+	results_add_note(c, "its guest moved to another host: %s went down (%s)", rn->hosts[h].name,
+			 err->msg.data);
 	pthread_mutex_lock(&rn->lock);
 	requeue_first(rn, j);
 	pthread_mutex_unlock(&rn->lock);
@@ -377,6 +378,22 @@ int runner_finish(struct runner *rn, struct kperror *err)
 	pthread_mutex_unlock(&rn->lock);
 	for (size_t i = 0; i < rn->nr_slots; i++)
 		pthread_join(rn->slots[i].thread, NULL);
+	/* a host that went down kept the kernels of the guests it lost: remove them if it is back */
+	for (size_t h = 0; h < rn->nr_hosts; h++) {
+		if (!rn->hosts[h].down)
+			continue;
+		struct kperror verr = KPERROR_INIT;
+		char *prefix = util_strfmt(VM_KERNEL_VOLUME_PREFIX "kpipe-%s-", rn->ctx->run_id);
+		int n = vm_host_remove_volumes(rn->hosts[h].uri, prefix, &verr);
+		if (n < 0)
+			run_ctx_say(rn->ctx, NULL, "host %s is still down: the kernels of this run's guests there "
+				    "(volumes %s* of its pool 'kpipe') stay until it is back", rn->hosts[h].name, prefix);
+		else if (n > 0)
+			run_ctx_say(rn->ctx, NULL, "host %s answers again: removed the %d kernel volume%s its lost guests left",
+				    rn->hosts[h].name, n, n == 1 ? "" : "s");
+		free(prefix);
+		kperror_release(&verr);
+	}
 	int ret = 0;
 	if (rn->failed)
 		ret = kperror_set(err, rn->err.kind, "%s", rn->err.msg.data);

@@ -40,7 +40,8 @@ static void mark_broken(struct tunnel *t, const char *what)
 	if (!t->broken) {
 		t->broken = 1;
 		buf_reset(&t->why);
-		buf_addf(&t->why, "%s: %s", what, ssh_get_error(t->session));
+		const char *e = ssh_get_error(t->session);
+		buf_adds(&t->why, e && *e ? e : what);
 	}
 	pthread_mutex_unlock(&t->lock);
 }

@@ -596,7 +596,7 @@ static int start_on_host(struct vm *vm, const struct vm_opts *o, const char *acc
 	if (pool_open(vm, err) < 0 || image_volume_path(&initrd, vm, o->arch, o->initrd, err) < 0)
 		goto out;
 	struct buf name = BUF_INIT;
-	buf_addf(&name, "kernel-%s", o->name);
+	buf_addf(&name, VM_KERNEL_VOLUME_PREFIX "%s", o->name);
 	virStorageVolPtr stale = virStorageVolLookupByName(vm->pool, name.data);
 	if (stale) {
 		virStorageVolDelete(stale, 0); /* of an earlier guest of this name that lost its host */
@@ -757,7 +757,7 @@ int vm_lost(struct vm *vm, const char *during, struct kperror *err)
 {
 	struct buf why = BUF_INIT;
 	if (vm->tunnel && tunnel_broken(vm->tunnel, &why))
-		kperror_set(err, KPERROR_HOST, "lost the ssh connection to the host %s during %s (%s)",
+		kperror_set(err, KPERROR_HOST, "lost the ssh connection to host %s during %s: %s",
 			    vm->u.display, during, why.data);
 	else
 		kperror_set(err, KPERROR_HOST, "lost the connection to libvirt at '%s' during %s: %s",
@@ -950,6 +950,42 @@ static void destroy_by_name(struct vm *vm)
 		virConnectClose(conn);
 	}
 	kperror_release(&err);
+}
+
+int vm_host_remove_volumes(const char *uri, const char *prefix, struct kperror *err)
+{
+	struct vm vm = { .uri = (char *)uri, .console_fd = -1 };
+	struct buf why = BUF_INIT;
+	int ret = -1, removed = 0;
+	if (vm_uri_parse(&vm.u, uri, &why) < 0) {
+		kperror_set(err, KPERROR_INPUT, "%s", why.data);
+		goto out;
+	}
+	if (!vm.u.remote) {
+		ret = 0; /* local guests have no volumes */
+		goto out;
+	}
+	if (connect_libvirt(&vm.conn, uri, 1, 0, err) < 0)
+		goto out;
+	vm.pool = virStoragePoolLookupByName(vm.conn, VM_POOL);
+	virStorageVolPtr *vols = NULL;
+	int n = vm.pool ? virStoragePoolListAllVolumes(vm.pool, &vols, 0) : 0;
+	for (int i = 0; i < n; i++) {
+		const char *name = virStorageVolGetName(vols[i]);
+		if (name && !strncmp(name, prefix, strlen(prefix)) && virStorageVolDelete(vols[i], 0) == 0)
+			removed++;
+		virStorageVolFree(vols[i]);
+	}
+	free(vols);
+	ret = removed;
+out:
+	if (vm.pool)
+		virStoragePoolFree(vm.pool);
+	if (vm.conn)
+		virConnectClose(vm.conn);
+	vm_uri_release(&vm.u);
+	buf_release(&why);
+	return ret;
 }
 
 void vm_destroy(struct vm *vm)

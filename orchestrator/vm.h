@@ -119,6 +119,16 @@ int vm_wait_for_ssh(struct vm *vm, int timeout_seconds,
 void vm_destroy(struct vm *vm);
 
 /*
+ * Remove the volumes of host 'uri' whose names start with 'prefix'
+ * (kernels of guests that lost their host before vm_destroy() could
+ * remove them).  The number removed, or -1 with 'err' (KPERROR_HOST: the
+ * host still cannot be reached).  A local URI has none: 0.
+ */
+int vm_host_remove_volumes(const char *uri, const char *prefix, struct kperror *err);
+/* A remote guest's kernel is the volume VM_KERNEL_VOLUME_PREFIX + its domain name. */
+#define VM_KERNEL_VOLUME_PREFIX "kernel-"
+
+/*
  * Build the domain XML (exposed for unit tests).  With 'pty_console' the
  * serial console is a pty (read through libvirt) rather than the file
  * o->console_path; 'kernel' and 'initrd' are the paths on the host.

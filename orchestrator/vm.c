@@ -760,8 +760,8 @@ int vm_lost(struct vm *vm, const char *during, struct kperror *err)
 		kperror_set(err, KPERROR_HOST, "lost the ssh connection to host %s during %s: %s",
 			    vm->u.display, during, why.data);
 	else
-		kperror_set(err, KPERROR_HOST, "lost the connection to libvirt at '%s' during %s: %s",
-			    vm->u.display, during, libvirt_message());
+		kperror_set(err, KPERROR_HOST, "lost the connection to libvirt at '%s' during %s (the guest was still up)",
+			    vm->u.display, during);
 	buf_release(&why);
 	return -1;
 }

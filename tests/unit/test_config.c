@@ -217,7 +217,32 @@ TEST(arch_table_names_tools_and_packages)
 	strvec_clear(&missing);
 }
 
+TEST(hosts_with_their_slots)
+{
+	struct config_host *h = NULL;
+	size_t n = 0;
+	struct buf why = BUF_INIT;
+	CHECK(config_parse_hosts(&h, &n, "", "qemu:///system", &why) == 0);
+	CHECK(n == 1 && h[0].slots == 0);
+	CHECK_STR(h[0].uri, "qemu:///system");
+	config_hosts_release(h, n);
+	CHECK(config_parse_hosts(&h, &n, " qemu:///system*1\n qemu+ssh://root@kvm1/system?keyfile=/k*8 qemu+ssh://kvm2/system",
+				 "qemu:///system", &why) == 0);
+	CHECK(n == 3 && h[0].slots == 1 && h[1].slots == 8 && h[2].slots == 0);
+	CHECK_STR(h[1].uri, "qemu+ssh://root@kvm1/system?keyfile=/k");
+	config_hosts_release(h, n);
+	CHECK(config_parse_hosts(&h, &n, "qemu:///system*0", "qemu:///system", &why) < 0);
+	CHECK_CONTAINS(why.data, "1 to 64 guest slots");
+	buf_reset(&why);
+	CHECK(config_parse_hosts(&h, &n, "qemu+ssh://a/system*1 qemu+ssh://a/system?keyfile=/k*2", "x", &why) < 0);
+	CHECK_CONTAINS(why.data, "named twice");
+	buf_reset(&why);
+	CHECK(config_parse_hosts(&h, &n, "qemu+tls://a/system", "x", &why) < 0);
+	buf_release(&why);
+}
+
 const struct unit_test config_tests[] = {
+	{ "config: [vm] hosts: URIs with their slots, bad counts, twice, not ssh", hosts_with_their_slots },
 	{ "config defaults", config_defaults },
 	{ "config: guest slots as configured or from the machine", guest_slots_as_configured_or_from_the_machine },
 	{ "config: sandbox on and output_limit 16 MiB by default, 0 MiB refused",

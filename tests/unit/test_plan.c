@@ -234,7 +234,46 @@ TEST(cells_by_pattern)
 	strvec_clear(&arches);
 }
 
+TEST(guests_spread_over_hosts_by_slots)
+{
+	struct strvec arches = STRVEC_INIT;
+	strvec_push(&arches, "x86_64");
+	struct plan_revision revs[] = { { "v1", 1, 1, 1, 0 }, { "v2", 2, 1, 1, 0 }, { "v3", 3, 1, 1, 0 },
+					 { "v4", 4, 1, 1, 0 } };
+	int cached[] = { 1 };
+	struct plan_host hosts[] = { { "qemu:///system", "qemu:///system", 1 },
+				     { "qemu+ssh://k/system?keyfile=/x", "qemu+ssh://k/system", 3 } };
+	struct plan_input in = { .arches = &arches, .revs = revs, .nr_revs = 4, .base_cached = cached,
+				 .with_baseline = 1, .guest_slots = 9, .hosts = hosts, .nr_hosts = 2 };
+	struct plan p;
+	plan_make(&p, &in);
+	CHECK(p.guest_slots == 4 && p.nr_hosts == 2);
+	CHECK(p.cells[0].host == PLAN_NONE); /* the cached base boots nothing */
+	size_t on[2] = { 0, 0 };
+	for (size_t i = 1; i < p.nr_cells; i++)
+		on[p.cells[i].host]++;
+	CHECK(on[0] == 1 && on[1] == 3); /* in proportion to the slots */
+	struct buf d = BUF_INIT;
+	plan_describe(&d, &p);
+	CHECK_CONTAINS(d.data, "hosts: qemu:///system (1 slot), qemu+ssh://k/system (3 slots)");
+	CHECK_CONTAINS(d.data, "[on qemu+ssh://k/system]");
+	CHECK(!strstr(d.data, "keyfile"));
+	buf_release(&d);
+	plan_release(&p);
+	/* one host: the plan reads as before */
+	in.nr_hosts = 0;
+	in.guest_slots = 2;
+	plan_make(&p, &in);
+	CHECK(p.guest_slots == 2 && p.nr_hosts == 1 && p.cells[1].host == 0);
+	plan_describe(&d, &p);
+	CHECK(!strstr(d.data, "hosts:") && !strstr(d.data, "[on "));
+	buf_release(&d);
+	plan_release(&p);
+	strvec_clear(&arches);
+}
+
 const struct unit_test plan_tests[] = {
+	{ "plan: guests spread over the hosts by their slots", guests_spread_over_hosts_by_slots },
 	{ "plan: cells, baselines and previous revisions", cells_baselines_and_previous_revisions },
 	{ "plan: options shape the steps", options_shape_the_steps },
 	{ "plan: a revision tested in an earlier run is applied and loaded, not built", a_revision_tested_before_is_loaded },

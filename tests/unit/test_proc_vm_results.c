@@ -202,7 +202,51 @@ const struct unit_test proc_tests[] = {
 	{ "proc: reports what cannot start", proc_reports_what_cannot_start },
 	{ NULL, NULL },
 };
+TEST(vm_uri_local_and_remote_over_ssh)
+{
+	struct vm_uri u;
+	struct buf why = BUF_INIT;
+	CHECK(vm_uri_parse(&u, "qemu:///system", &why) == 0);
+	CHECK(!u.remote && !u.host && !u.keyfile);
+	CHECK_STR(u.display, "qemu:///system");
+	vm_uri_release(&u);
+	CHECK(vm_uri_parse(&u, "qemu+ssh://root@127.0.0.1:2222/system?keyfile=/k/i%64&no_verify=1", &why) == 0);
+	CHECK(u.remote && u.port == 2222 && u.no_verify);
+	CHECK_STR(u.user, "root");
+	CHECK_STR(u.host, "127.0.0.1");
+	CHECK_STR(u.keyfile, "/k/id"); /* %XX decoded */
+	CHECK_STR(u.display, "qemu+ssh://root@127.0.0.1:2222/system"); /* no key path in results */
+	vm_uri_release(&u);
+	CHECK(vm_uri_parse(&u, "qemu+ssh://kvm1/system", &why) == 0);
+	CHECK(u.remote && !u.user && u.port == 0 && !u.no_verify);
+	vm_uri_release(&u);
+	CHECK(vm_uri_parse(&u, "qemu+tcp://kvm1/system", &why) < 0);
+	CHECK_CONTAINS(why.data, "a remote host is reached over ssh");
+	buf_reset(&why);
+	CHECK(vm_uri_parse(&u, "qemu+ssh://kvm1:99999/system", &why) < 0);
+	CHECK_CONTAINS(why.data, "port");
+	buf_reset(&why);
+	CHECK(vm_uri_parse(&u, "nonsense", &why) < 0);
+	buf_release(&why);
+}
+
+TEST(vm_domain_xml_on_a_host_has_a_pty_console)
+{
+	struct buf x = BUF_INIT;
+	struct vm_opts o = { .uri = "qemu+ssh://h/system", .name = "kpipe-1-v1-arm64", .arch = "arm64",
+			     .kernel = "/local/Image", .initrd = "/local/initrd", .cmdline = "",
+			     .console_path = "/c/console.log", .memory_mib = 2048, .cpus = 2, .accel = "tcg" };
+	vm_domain_xml_on_host(&x, &o, "tcg", 30022, "/var/lib/libvirt/kpipe/kernel-x", "/var/lib/libvirt/kpipe/i", 1);
+	CHECK_CONTAINS(x.data, "<kernel>/var/lib/libvirt/kpipe/kernel-x</kernel>");
+	CHECK_CONTAINS(x.data, "<serial type='pty'>");
+	CHECK(!strstr(x.data, "/c/console.log"));
+	CHECK_CONTAINS(x.data, "hostfwd=tcp:127.0.0.1:30022-:22"); /* the host's loopback only */
+	buf_release(&x);
+}
+
 const struct unit_test vm_tests[] = {
+	{ "vm: URIs: local, remote over ssh (user, port, keyfile, no_verify), others refused", vm_uri_local_and_remote_over_ssh },
+	{ "vm: a remote host's domain: its volumes' paths, a pty console", vm_domain_xml_on_a_host_has_a_pty_console },
 	{ "vm: domain XML is transient TCG with local ssh", vm_domain_xml_is_transient_tcg_with_local_ssh },
 	{ "vm: arm64 domain XML: virt, PL011, cortex-a57", vm_domain_xml_arm64_is_virt_with_pl011_and_fast_cpu },
 	{ "vm: a foreign arch is always emulated", vm_accel_foreign_arch_is_always_emulated },

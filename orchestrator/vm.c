@@ -33,6 +33,8 @@ struct vm {
 	virStoragePoolPtr pool;
 	virStorageVolPtr kernel_vol;
 	virStreamPtr console;
+	virConnectPtr console_conn; /* the console's own: its blocking receive must not hold the calls of 'conn' */
+	virDomainPtr console_dom;
 	pthread_t console_thread;
 	int console_started;
 	int console_fd;
@@ -541,8 +543,11 @@ static int console_open(struct vm *vm, const char *path, struct kperror *err)
 	vm->console_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (vm->console_fd < 0)
 		return kperror_errno(err, KPERROR_INFRA, errno, "cannot create '%s'", path);
-	vm->console = virStreamNew(vm->conn, 0);
-	if (!vm->console || virDomainOpenConsole(vm->dom, NULL, vm->console, VIR_DOMAIN_CONSOLE_FORCE) < 0)
+	if (connect_libvirt(&vm->console_conn, vm->uri, 1, 0, err) < 0)
+		return -1;
+	vm->console_dom = virDomainLookupByName(vm->console_conn, vm->name);
+	vm->console = vm->console_dom ? virStreamNew(vm->console_conn, 0) : NULL;
+	if (!vm->console || virDomainOpenConsole(vm->console_dom, NULL, vm->console, VIR_DOMAIN_CONSOLE_FORCE) < 0)
 		return host_error(err, vm, "cannot open the guest's console");
 	int e = pthread_create(&vm->console_thread, NULL, console_main, vm);
 	if (e)
@@ -568,9 +573,16 @@ static int console_close(struct vm *vm)
 		}
 		vm->console_started = 0;
 	}
-	if (ret == 0 && vm->console) {
-		virStreamFree(vm->console);
+	if (ret == 0) {
+		if (vm->console)
+			virStreamFree(vm->console);
+		if (vm->console_dom)
+			virDomainFree(vm->console_dom);
+		if (vm->console_conn)
+			virConnectClose(vm->console_conn);
 		vm->console = NULL;
+		vm->console_dom = NULL;
+		vm->console_conn = NULL;
 	}
 	if (vm->console_fd >= 0)
 		close(vm->console_fd);

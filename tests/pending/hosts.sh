@@ -9,7 +9,7 @@
 # run gives; then that sshd is killed while its guest runs its tests, and
 # the cell finishes on the local host with the same verdict.
 T=hosts
-. "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/../integration/lib.bash"
 
 ssh_dir="$WORK/sshd"
 mkdir -p "$ssh_dir" /run/sshd

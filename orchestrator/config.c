@@ -296,8 +296,10 @@ int config_ccache_remote_ok(const char *url)
 
 void config_hosts_release(struct config_host *hosts, size_t nr)
 {
-	for (size_t i = 0; i < nr; i++)
+	for (size_t i = 0; i < nr; i++) {
 		free(hosts[i].uri);
+		free(hosts[i].display);
+	}
 	free(hosts);
 }
 
@@ -332,29 +334,31 @@ int config_parse_hosts(struct config_host **out, size_t *nr_out, const char *tex
 			goto fail;
 		}
 		for (size_t i = 0; i < nr; i++) {
-			struct vm_uri other;
-			struct buf ignored = BUF_INIT;
-			int same = vm_uri_parse(&other, hosts[i].uri, &ignored) == 0 &&
-				   !strcmp(other.display, u.display);
-			vm_uri_release(&other);
-			buf_release(&ignored);
-			if (same) {
+			if (!strcmp(hosts[i].display, u.display)) {
 				buf_addf(why, "'%s' is named twice (give one entry its slots: URI*N)", u.display);
 				vm_uri_release(&u);
 				free(token);
 				goto fail;
 			}
 		}
-		vm_uri_release(&u);
 		if (nr == alloc) {
 			alloc = alloc ? 2 * alloc : 4;
 			hosts = realloc(hosts, alloc * sizeof(*hosts));
 		}
-		hosts[nr++] = (struct config_host){ token, slots };
+		hosts[nr++] = (struct config_host){ token, strdup(u.display), u.remote, slots };
+		vm_uri_release(&u);
 	}
 	if (!nr) {
+		/* [vm] uri is whatever libvirt takes: kept as it is when it is not one of ours */
+		struct vm_uri u;
+		struct buf ignored = BUF_INIT;
+		int parsed = vm_uri_parse(&u, default_uri, &ignored) == 0;
 		hosts = calloc(1, sizeof(*hosts));
-		hosts[nr++] = (struct config_host){ strdup(default_uri), 0 };
+		hosts[nr++] = (struct config_host){ strdup(default_uri), strdup(parsed ? u.display : default_uri),
+						    parsed && u.remote, 0 };
+		if (parsed)
+			vm_uri_release(&u);
+		buf_release(&ignored);
 	}
 	*out = hosts;
 	*nr_out = nr;

@@ -18,6 +18,8 @@
 /* One libvirt host of [vm] hosts. */
 struct config_host {
 	char *uri;
+	char *display;       /* the URI without its query (no key paths): for plans, results and messages */
+	int remote;          /* reached over ssh (qemu+ssh://...) */
 	size_t slots;        /* its guests at once; 0: not given ([vm] guests for a local URI, 1 for a remote one) */
 };
 

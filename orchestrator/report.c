@@ -473,6 +473,13 @@ void report_html(struct buf *b, const char *title, const char *run_dir, const st
 			buf_add_xml_escaped(b, c->detail);
 			buf_adds(b, "</li>\n");
 		}
+		for (size_t k = 0; k < c->notes.nr; k++) { /* a host that went down, a rerun not made, a cut */
+			buf_adds(b, "<li>");
+			add_cell_name(b, c, '/');
+			buf_adds(b, ": ");
+			buf_add_xml_escaped(b, c->notes.v[k]);
+			buf_adds(b, "</li>\n");
+		}
 		if (c->first_bad) {
 			buf_adds(b, "<li>");
 			buf_add_xml_escaped(b, c->revision);

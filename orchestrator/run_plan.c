@@ -528,15 +528,9 @@ void run_plan_make(struct plan *out, const struct run_ctx *ctx, const struct run
 	struct plan_host *hosts = calloc(nr_hosts ? nr_hosts : 1, sizeof(*hosts));
 	for (size_t h = 0; h < nr_hosts; h++) {
 		const struct config_host *ch = &ctx->cfg->hosts[h];
-		struct vm_uri u;
-		struct buf ignored = BUF_INIT;
-		int parsed = vm_uri_parse(&u, ch->uri, &ignored) == 0; /* config_load() checked it */
 		hosts[h].uri = ch->uri;
-		hosts[h].name = parsed ? strdup(u.display) : strdup(ch->uri);
-		hosts[h].slots = ch->slots ? ch->slots : parsed && u.remote ? 1 : runner_guest_slots(ctx->cfg);
-		if (parsed)
-			vm_uri_release(&u);
-		buf_release(&ignored);
+		hosts[h].name = strdup(ch->display);
+		hosts[h].slots = ch->slots ? ch->slots : ch->remote ? 1 : runner_guest_slots(ctx->cfg);
 	}
 	struct plan_input in = {
 		.arches = arches, .revs = prs, .nr_revs = nr_revs, .base_cached = cached,

@@ -53,7 +53,8 @@ int stage_boot(struct cell_run *r, struct kperror *err)
 	struct vm_opts o = {
 		.uri = r->host_uri ? r->host_uri : r->ctx->cfg->hosts[0].uri, .name = name.data, .arch = c->arch,
 		.kernel = path.data, .initrd = r->arch->image, .cmdline = cmdline.data,
-		.console_path = r->console, .memory_mib = r->ctx->cfg->vm_memory_mib,
+		.console_path = r->console, .console_limit = config_output_limit(r->ctx->cfg) + 1, /* +1: seen as cut */
+		.memory_mib = r->ctx->cfg->vm_memory_mib,
 		.cpus = r->ctx->cfg->vm_cpus, .accel = r->ctx->cfg->vm_accel,
 	};
 	if (vm_start(&r->vm, &o, err) < 0)

@@ -38,6 +38,7 @@ struct vm {
 	pthread_t console_thread;
 	int console_started;
 	int console_fd;
+	size_t console_limit;
 	struct tunnel *tunnel;
 };
 
@@ -336,7 +337,7 @@ static int connect_libvirt(virConnectPtr *out, const char *uri, int remote, int 
 #define VM_POOL "kpipe"
 #define VM_POOL_PATH "/var/lib/libvirt/kpipe"
 /* a console that floods is cut here, as for any untrusted output */
-#define VM_CONSOLE_LIMIT (64u << 20)
+#define VM_CONSOLE_LIMIT (64u << 20) /* when vm_opts.console_limit is 0 */
 
 /* One slot at a time makes a host's pool or uploads an initramfs: two would clash. */
 static pthread_mutex_t host_storage_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -529,7 +530,7 @@ static void *console_main(void *arg)
 		int n = virStreamRecv(vm->console, data, sizeof(data));
 		if (n <= 0)
 			return NULL; /* the guest is gone (EOF) or so is the connection */
-		size_t keep = kept < VM_CONSOLE_LIMIT ? VM_CONSOLE_LIMIT - kept : 0;
+		size_t keep = kept < vm->console_limit ? vm->console_limit - kept : 0;
 		if ((size_t)n < keep)
 			keep = (size_t)n;
 		if (keep && write(vm->console_fd, data, keep) != (ssize_t)keep)
@@ -667,6 +668,7 @@ int vm_start(struct vm **out, const struct vm_opts *o, struct kperror *err)
 	struct buf accel = BUF_INIT, why = BUF_INIT, xml = BUF_INIT;
 	vm->xml = (struct buf)BUF_INIT;
 	vm->console_fd = -1;
+	vm->console_limit = o->console_limit ? o->console_limit : VM_CONSOLE_LIMIT;
 	int ret = -1;
 	const struct arch *a = arch_find(o->arch);
 

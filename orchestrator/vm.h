@@ -24,6 +24,8 @@ struct vm_opts {
 	const char *initrd;
 	const char *cmdline;      /* appended to kpipe's console/panic options */
 	const char *console_path; /* serial console log (created) */
+	size_t console_limit;     /* a remote guest's console: bytes kept in console_path, the rest read and
+				     dropped (0: 64 MiB); a local one is QEMU's file, cut when it is read */
 	int memory_mib;
 	int cpus;
 	const char *accel;        /* "auto", "kvm" or "tcg" */

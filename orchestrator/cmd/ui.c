@@ -232,6 +232,9 @@ void ui_print_matrix(FILE *f, const struct cell *cells, size_t n)
 			if (c->tests[t].verdict == TEST_FLAKY)
 				fprintf(f, "%s/%s: %s is flaky: %s\n", c->revision, c->arch, c->tests[t].name,
 				       c->tests[t].reason);
+		/* what happened on the way: a host that went down, a rerun not made, output cut */
+		for (size_t k = 0; k < c->notes.nr; k++)
+			fprintf(f, "%s/%s: %s\n", c->revision, c->arch, c->notes.v[k]);
 		size_t not_run = 0;
 		for (size_t t = 0; t < c->nr_tests; t++)
 			not_run += c->tests[t].verdict == TEST_NOT_RUN;

@@ -225,11 +225,14 @@ TEST(hosts_with_their_slots)
 	CHECK(config_parse_hosts(&h, &n, "", "qemu:///system", &why) == 0);
 	CHECK(n == 1 && h[0].slots == 0);
 	CHECK_STR(h[0].uri, "qemu:///system");
+	CHECK_STR(h[0].display, "qemu:///system");
 	config_hosts_release(h, n);
 	CHECK(config_parse_hosts(&h, &n, " qemu:///system*1\n qemu+ssh://root@kvm1/system?keyfile=/k*8 qemu+ssh://kvm2/system",
 				 "qemu:///system", &why) == 0);
 	CHECK(n == 3 && h[0].slots == 1 && h[1].slots == 8 && h[2].slots == 0);
 	CHECK_STR(h[1].uri, "qemu+ssh://root@kvm1/system?keyfile=/k");
+	CHECK_STR(h[1].display, "qemu+ssh://root@kvm1/system"); /* no key path in plans and results */
+	CHECK(!h[0].remote && h[1].remote && h[2].remote);
 	config_hosts_release(h, n);
 	CHECK(config_parse_hosts(&h, &n, "qemu:///system*0", "qemu:///system", &why) < 0);
 	CHECK_CONTAINS(why.data, "1 to 64 guest slots");

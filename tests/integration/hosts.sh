@@ -96,6 +96,46 @@ expect_match "^tests same$" "both hosts: every test's verdict as on the local ho
 expect_match "^changes same$" "both hosts: the same changes"
 no_kpipe_domains
 
+# A remote guest's console is untrusted output too: one that floods it is
+# cut at [vm] output_limit while libvirt's stream is still drained (the
+# guest is not held up) and the test's verdict still stands.
+data="$WORK/data"
+make_data_dir "$data"
+cat > "$data/guest-tests/zz_console_floods.c" <<'C'
+#include <fcntl.h>
+#include <string.h>
+#include "ktap.h"
+int main(void)
+{
+	static char line[1024];
+	int fd = open("/dev/console", O_WRONLY | O_NOCTTY);
+	memset(line, 'x', sizeof(line) - 1);
+	line[sizeof(line) - 1] = '\n';
+	ktap_print_header();
+	ktap_set_plan(1);
+	int ok = fd >= 0;
+	for (int i = 0; ok && i < 1536; i++) /* 1.5 MiB on the serial console */
+		ok = write(fd, line, sizeof(line)) == (ssize_t)sizeof(line);
+	ktap_test_result(ok, "flooded the console");
+	ktap_finished();
+}
+C
+printf '[paths]\nresults = %s/results-flood\n[build]\narches = arm64\n[vm]\nhosts = %s*1\noutput_limit = 1\n[test]\ntests = zz_console_floods\nselftests = none\n' \
+	"$WORK" "$remote" > "$WORK/flood.ini"
+expect_exit 0 "a guest on the remote host floods its console with 1.5 MiB ([vm] output_limit = 1)" -- \
+	env KPIPE_DATA_DIR="$data" $KPIPE -c "$WORK/flood.ini" test base
+expect_match "^\[base arm64\] boot: ssh on $name_re" "it ran on the remote host"
+expect_match "^zz_console_floods +pass" "the test's verdict stands"
+flood=$(readlink -f "$WORK/results-flood/latest")
+size=$(stat -c %s "$flood/base-arm64/console.log" 2>/dev/null || echo 0)
+[ "$size" -gt 1048576 ] && [ "$size" -le 1049000 ] && pass "the kept console is cut at 1 MiB ($size bytes)" ||
+	failed "the kept console is $size bytes, wanted 1 MiB and kpipe's line"
+grep -q "^\[kpipe: console truncated at 1 MiB (\[vm\] output_limit)\]$" "$flood/base-arm64/console.log" &&
+	pass "console.log ends saying it was cut" || failed "console.log does not say it was cut"
+grep -q '"the console was truncated at 1 MiB (\[vm\] output_limit)"' "$flood/base-arm64/result.json" &&
+	pass "result.json notes the cut" || failed "result.json has no note of the cut: $(grep -A3 notes "$flood/base-arm64/result.json")"
+no_kpipe_domains
+
 # the remote host goes away while its guest runs its tests: remote first, so v1 goes there
 cfg "$WORK/down.ini" "$remote*1 qemu:///system*1"
 $KPIPE -c "$WORK/down.ini" run examples/uffd-wp-range/v1.mbox examples/uffd-wp-range/v2.mbox > "$WORK/down.out" 2>&1 &

@@ -87,6 +87,19 @@ done:
 	return ret;
 }
 
+int results_keep_series(const char *run_dir, char *const *files, size_t nr, struct kperror *err)
+{
+	int ret = 0;
+	for (size_t i = 0; i < nr && !ret; i++) {
+		const char *slash = strrchr(files[i], '/');
+		const char *name = slash && slash[1] ? slash + 1 : files[i];
+		char *to = util_strfmt("%s/series/%03zu-%s", run_dir, i + 1, name);
+		ret = results_copy(files[i], to, err);
+		free(to);
+	}
+	return ret;
+}
+
 int results_make_cell_dir(struct cell *c, const char *run_dir, struct kperror *err)
 {
 	struct buf dir = BUF_INIT, tests = BUF_INIT;

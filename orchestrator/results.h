@@ -101,6 +101,11 @@ int results_make_run_dir(char **out, const char *root, const char *label, struct
  * (infra).
  */
 int results_copy(const char *from, const char *to, struct kperror *err);
+/*
+ * The series' files as given, into <run_dir>/series/NNN-NAME (results_copy()):
+ * what 'kpipe report --merge' answers the list from.
+ */
+int results_keep_series(const char *run_dir, char *const *files, size_t nr, struct kperror *err);
 /* Create <run_dir>/<revision>-<arch>/ (and tests/) and set cell->dir. */
 int results_make_cell_dir(struct cell *c, const char *run_dir, struct kperror *err);
 /* Drop the cell's test results (c->tests, c->nr_tests). */

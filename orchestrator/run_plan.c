@@ -562,6 +562,40 @@ void run_bases_free(struct run_base *bases, size_t n)
 	free(bases);
 }
 
+int run_plan_select(struct plan *p, const struct strvec *patterns, unsigned shard, unsigned nr_shards,
+		    struct kperror *err)
+{
+	struct buf why = BUF_INIT;
+	if (!patterns->nr && !nr_shards)
+		return 0;
+	int ret = plan_select(p, patterns, shard, nr_shards, &why);
+	if (ret < 0)
+		kperror_set(err, KPERROR_INPUT, "%s", why.data);
+	buf_release(&why);
+	return ret;
+}
+
+int run_plan_check_cells(const struct series *s, const struct strvec *arches, int with_baseline,
+			 const struct strvec *patterns, unsigned shard, unsigned nr_shards, struct kperror *err)
+{
+	if (!patterns->nr || !s->nr)
+		return 0;
+	struct plan_revision *revs = calloc(s->nr, sizeof(*revs));
+	for (size_t r = 0; r < s->nr; r++) {
+		revs[r].name = util_strfmt("v%u", s->revs[r].version);
+		revs[r].on_base = 1;
+	}
+	struct plan_input in = { .arches = arches, .revs = revs, .nr_revs = s->nr, .with_baseline = with_baseline };
+	struct plan names = PLAN_INIT;
+	plan_make(&names, &in);
+	int ret = run_plan_select(&names, patterns, shard, nr_shards, err);
+	plan_release(&names);
+	for (size_t r = 0; r < s->nr; r++)
+		free(revs[r].name);
+	free(revs);
+	return ret;
+}
+
 int run_plan_find_tested(struct run_revision *revs, size_t nr, const struct strvec *arches,
 			 const struct strvec *dirs, struct kperror *err)
 {

@@ -65,6 +65,21 @@ void run_plan_make(struct plan *out, const struct run_ctx *ctx, const struct run
 		   int bisect);
 
 /*
+ * Keep the part of 'p' that kpipe run --cells 'patterns' and --shard
+ * 'shard'/'nr_shards' (0 0: none) ask for (plan_select()); a pattern that
+ * matches no cell is KPERROR_INPUT.  Neither given: 'p' stays whole.
+ */
+int run_plan_select(struct plan *p, const struct strvec *patterns, unsigned shard, unsigned nr_shards,
+		    struct kperror *err);
+/*
+ * The same check on the series' cells by name alone (no tree, no cache
+ * yet), so a --cells pattern that matches no cell is said before anything
+ * waits for the cache or builds.
+ */
+int run_plan_check_cells(const struct series *s, const struct strvec *arches, int with_baseline,
+			 const struct strvec *patterns, unsigned shard, unsigned nr_shards, struct kperror *err);
+
+/*
  * Carry out 'plan' into *out_cells (plan->nr_cells of them, in the plan's
  * order, each with its directory under 'run_dir'; release each with
  * results_cell_release(), then free()).  Returns 0 when every cell got its

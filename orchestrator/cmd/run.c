@@ -111,60 +111,6 @@ static int read_series(struct series *s, const struct run_options *o, struct kpe
 	return 0;
 }
 
-/*
- * The part of the plan --cells and --shard ask for, kept in 'p'.  Before
- * anything waits or builds, 'p' may be a plan of names only (the series
- * read, nothing cached): a pattern that matches no cell is said at once.
- */
-static int select_cells(struct plan *p, const struct run_options *o, struct kperror *err)
-{
-	struct buf why = BUF_INIT;
-	if (!o->cells.nr && !o->nr_shards)
-		return 0;
-	int ret = plan_select(p, &o->cells, o->shard, o->nr_shards, &why);
-	if (ret < 0)
-		kperror_set(err, KPERROR_INPUT, "%s", why.data);
-	buf_release(&why);
-	return ret;
-}
-
-/* The series' cells by name (no tree, no cache yet), to check --cells against them. */
-static int check_cells(const struct run_options *o, const struct series *s, const struct config *cfg,
-		       struct kperror *err)
-{
-	if (!o->cells.nr || !s->nr)
-		return 0;
-	struct plan_revision *revs = calloc(s->nr, sizeof(*revs));
-	for (size_t r = 0; r < s->nr; r++) {
-		revs[r].name = util_strfmt("v%u", s->revs[r].version);
-		revs[r].on_base = 1;
-	}
-	struct plan_input in = { .arches = &cfg->arches, .revs = revs, .nr_revs = s->nr,
-				 .with_baseline = o->with_baseline };
-	struct plan names = PLAN_INIT;
-	plan_make(&names, &in);
-	int ret = select_cells(&names, o, err);
-	plan_release(&names);
-	for (size_t r = 0; r < s->nr; r++)
-		free(revs[r].name);
-	free(revs);
-	return ret;
-}
-
-/* The mails as given, into run_dir/series/NNN-NAME: what 'kpipe report --merge' answers the list from. */
-static int keep_series(const char *run_dir, const struct run_options *o, struct kperror *err)
-{
-	int ret = 0;
-	for (size_t i = 0; i < o->nr_files && !ret; i++) {
-		const char *slash = strrchr(o->files[i], '/');
-		const char *name = slash && slash[1] ? slash + 1 : o->files[i];
-		char *to = util_strfmt("%s/series/%03zu-%s", run_dir, i + 1, name);
-		ret = results_copy(o->files[i], to, err);
-		free(to);
-	}
-	return ret;
-}
-
 int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 {
 	struct run_options o = { .with_baseline = 1, .each_patch = ctx->cfg.each_patch, .ranges = STRVEC_INIT,
@@ -182,7 +128,8 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	int ret = -1;
 
 	if (parse_options(&o, argc, argv, err) < 0 || o.help || read_series(&s, &o, err) < 0 ||
-	    check_cells(&o, &s, &ctx->cfg, err) < 0 || cmd_lock_cache(ctx, err) < 0 ||
+	    run_plan_check_cells(&s, &ctx->cfg.arches, o.with_baseline, &o.cells, o.shard, o.nr_shards, err) < 0 ||
+	    cmd_lock_cache(ctx, err) < 0 ||
 	    ui_prepare_arches(&rc, err) < 0 || ui_open_tree(&rc, err) < 0 ||
 	    run_plan_revisions(&revs, &base, &s, &o.ranges, rc.tree, err) < 0 ||
 	    run_plan_find_tested(revs, s.nr, &ctx->cfg.arches, &o.tested, err) < 0 ||
@@ -190,7 +137,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 		goto out;
 	ui_print_series(&s, o.ranges.nr > 0);
 	run_plan_make(&plan, &rc, revs, s.nr, bases, o.with_baseline, o.each_patch, o.bisect);
-	if (select_cells(&plan, &o, err) < 0)
+	if (run_plan_select(&plan, &o.cells, o.shard, o.nr_shards, err) < 0)
 		goto out;
 	ui_print_plan(&plan);
 	if (o.dry_run) {
@@ -201,7 +148,7 @@ int cmd_run(int argc, char **argv, struct cmd_ctx *ctx, struct kperror *err)
 	if (results_make_run_dir(&run_dir, ctx->cfg.results_dir, s.revs[s.nr - 1].name, err) < 0)
 		goto out;
 	ui_step("results in %s", run_dir);
-	if (keep_series(run_dir, &o, err) < 0)
+	if (results_keep_series(run_dir, o.files, o.nr_files, err) < 0)
 		goto out;
 	struct kperror run_err = KPERROR_INIT;
 	int failed = run_plan_execute(&cells, &wall, &rc, &plan, revs, bases, &base, run_dir, &run_err) < 0;

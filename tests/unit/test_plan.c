@@ -1,6 +1,7 @@
 /* plan: the run decided before anything runs. */
 #include "harness.h"
 #include "plan.h"
+#include "run_plan.h"
 
 #include <stdlib.h>
 
@@ -234,6 +235,26 @@ TEST(cells_by_pattern)
 	strvec_clear(&arches);
 }
 
+/* --cells checked on the series' names alone, before the tree or the cache: the revisions' own numbers */
+TEST(cells_checked_by_name_before_the_run)
+{
+	struct strvec arches = two_arches(), pats = STRVEC_INIT;
+	struct revision revs[2] = { { .version = 1 }, { .version = 3 } };
+	struct series s = { revs, 2, 0, STRVEC_INIT };
+	struct kperror err = KPERROR_INIT;
+	CHECK(run_plan_check_cells(&s, &arches, 1, &pats, 0, 0, &err) == 0); /* no --cells: nothing to check */
+	strvec_push(&pats, "v3/arm64");
+	CHECK(run_plan_check_cells(&s, &arches, 1, &pats, 0, 0, &err) == 0);
+	strvec_push(&pats, "v2/*");
+	CHECK(run_plan_check_cells(&s, &arches, 1, &pats, 1, 2, &err) < 0);
+	CHECK(err.kind == KPERROR_INPUT);
+	CHECK_CONTAINS(err.msg.data, "--cells 'v2/*' matches no cell of the plan (base/x86_64, base/arm64, v1/x86_64");
+	CHECK_CONTAINS(err.msg.data, "v3/arm64");
+	kperror_release(&err);
+	strvec_clear(&pats);
+	strvec_clear(&arches);
+}
+
 TEST(guests_spread_over_hosts_by_slots)
 {
 	struct strvec arches = STRVEC_INIT;
@@ -279,5 +300,6 @@ const struct unit_test plan_tests[] = {
 	{ "plan: a revision tested in an earlier run is applied and loaded, not built", a_revision_tested_before_is_loaded },
 	{ "plan: shards split by arch, each with the baselines it needs", shards_split_by_arch_and_keep_their_baselines },
 	{ "plan: --cells patterns, and patterns matching nothing", cells_by_pattern },
+	{ "plan: --cells checked on the series' names before the run", cells_checked_by_name_before_the_run },
 	{ NULL, NULL },
 };

@@ -90,7 +90,8 @@ int stage_boot(struct cell_run *r, struct kperror *err)
 		ret = 0;
 		goto out;
 	}
-	if (r->ctx->cfg->nr_hosts > 1)
+	/* a remote guest's 127.0.0.1 port is kpipe's end of the tunnel: its host says more */
+	if (r->ctx->cfg->nr_hosts > 1 || r->ctx->cfg->hosts[0].remote)
 		snprintf(ready, sizeof(ready), "ssh on %s (%s)", vm_host(r->vm), vm_accel(r->vm));
 	else
 		snprintf(ready, sizeof(ready), "ssh on 127.0.0.1:%d (%s)", vm_ssh_port(r->vm), vm_accel(r->vm));

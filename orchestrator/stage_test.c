@@ -120,6 +120,27 @@ static int libvirt_lost(struct cell_run *r, const char *test, struct kperror *er
 }
 
 /*
+ * A guest_push() or guest_exec() for test 'name' failed with 'err': 1 the
+ * guest died (err cleared: a finding), -1 with 'err' otherwise: libvirt
+ * or the guest's host lost (KPERROR_HOST), or err as it was.  A guest
+ * that seems to run but whose sshd does not answer is asked again: the
+ * probe goes through a remote host's tunnel, which shows a lost host.
+ */
+static int guest_call_failed(struct cell_run *r, const char *name, struct kperror *err)
+{
+	enum vm_state st = vm_state(r->vm);
+	if (st == VM_STATE_RUNNING && !vm_ssh_answers(r->vm))
+		st = vm_state(r->vm);
+	if (st == VM_STATE_GONE) {
+		kperror_clear(err);
+		return 1;
+	}
+	if (st == VM_STATE_UNKNOWN)
+		return libvirt_lost(r, name, err);
+	return -1;
+}
+
+/*
  * After test 't': 0 the guest is there for the next test; 1 it is not
  * (the domain stopped, or it stopped answering ssh: a finding about the
  * kernel); -1 with 'err' (KPERROR_HOST, KPERROR_INFRA) when the guest cannot be judged:
@@ -177,8 +198,11 @@ static int push_selftests_dir(struct cell_run *r, struct guest *g, struct kperro
 	struct guest_exec_result res = GUEST_EXEC_RESULT_INIT;
 	struct buf local = BUF_INIT, remote = BUF_INIT;
 	int ret = -1;
-	if (guest_exec(&res, g, "mkdir -p /kpipe/mm", 60, 4096, err) < 0)
+	if (guest_exec(&res, g, "mkdir -p /kpipe/mm", 60, 4096, err) < 0) {
+		if (guest_call_failed(r, "copying the mm selftests", err) > 0)
+			ret = 0; /* the guest died: a finding, which the first test tells */
 		goto out;
+	}
 	if (res.lost || res.timed_out) {
 		ret = 0; /* the guest went away: the first test tells (lost), as for any test */
 		goto out;
@@ -203,10 +227,8 @@ static int push_selftests_dir(struct cell_run *r, struct guest *g, struct kperro
 		buf_addf(&remote, "/kpipe/mm/%s", de->d_name);
 		if (guest_push(g, local.data, remote.data, err) < 0) {
 			closedir(d);
-			if (vm_state(r->vm) == VM_STATE_GONE) {
-				kperror_clear(err); /* the guest died: a finding, which the first test's push tells */
-				ret = 0;
-			}
+			if (guest_call_failed(r, "copying the mm selftests", err) > 0)
+				ret = 0; /* the guest died: a finding, which the first test's push tells */
 			goto out;
 		}
 	}
@@ -238,8 +260,11 @@ int stage_test(struct cell_run *r, struct kperror *err)
 	size_t failed = 0, limit = config_output_limit(r->ctx->cfg);
 
 	stage_ui_start(r, STAGE_TEST, NULL);
-	if (guest_connect(&g, vm_ssh_port(r->vm), r->key, err) < 0)
+	if (guest_connect(&g, vm_ssh_port(r->vm), r->key, err) < 0) {
+		if (vm_state(r->vm) == VM_STATE_UNKNOWN)
+			libvirt_lost(r, "the tests", err); /* the host went, not the guest */
 		goto out;
+	}
 	c->tests = calloc(tests->nr + r->unbuilt.nr + 1, sizeof(*c->tests));
 	if (r->selftests_dir && push_selftests_dir(r, g, err) < 0)
 		goto out;
@@ -252,24 +277,20 @@ int stage_test(struct cell_run *r, struct kperror *err)
 		t->ktap.planned = -1;
 		buf_reset(&remote);
 		buf_addf(&remote, "/kpipe/%s", name);
-		if (guest_push(g, tests->v[i], remote.data, err) < 0) {
-			enum vm_state st = vm_state(r->vm);
-			if (st == VM_STATE_GONE) {
-				kperror_clear(err);
-				t->verdict = TEST_LOST;
-				t->reason = strdup("the guest died before the test could start");
-				break;
-			}
-			if (st == VM_STATE_UNKNOWN)
-				libvirt_lost(r, name, err);
-			goto out;
+		int call_failed = guest_push(g, tests->v[i], remote.data, err) < 0;
+		if (!call_failed) {
+			buf_reset(&what);
+			buf_addf(&what, "running %s", name);
+			stage_ui_alive(r, STAGE_TEST, util_now() - start, what.data);
+			call_failed = guest_exec(&res, g, remote.data, test_timeout, limit, err) < 0;
 		}
-		buf_reset(&what);
-		buf_addf(&what, "running %s", name);
-		stage_ui_alive(r, STAGE_TEST, util_now() - start, what.data);
-		if (guest_exec(&res, g, remote.data, test_timeout, limit, err) < 0) {
+		if (call_failed) {
 			guest_exec_result_release(&res);
-			goto out;
+			if (guest_call_failed(r, name, err) < 0)
+				goto out;
+			t->verdict = TEST_LOST;
+			t->reason = strdup("the guest died before the test could start");
+			break;
 		}
 		note_truncated(r, name, &res);
 		judge_test(t, name, &res, test_timeout);

@@ -77,9 +77,9 @@ static void accept_one(struct tunnel *t)
 	if (!ch || ssh_channel_open_forward(ch, "127.0.0.1", t->target_port, "127.0.0.1", 22) != SSH_OK) {
 		if (ch)
 			ssh_channel_free(ch);
-		close(fd);
 		if (!ssh_is_connected(t->session))
 			mark_broken(t, "the ssh connection to the host broke");
+		close(fd);
 		return;
 	}
 	c->fd = fd;
@@ -87,7 +87,7 @@ static void accept_one(struct tunnel *t)
 }
 
 /* Move what is waiting in either direction on 'c'; 0 while it lasts, -1 when it is over. */
-static int pump(struct tunnel *t, struct tunnel_conn *c, short revents)
+static int pump(struct tunnel_conn *c, short revents)
 {
 	char data[32768];
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) && !c->local_eof) {
@@ -98,18 +98,13 @@ static int pump(struct tunnel *t, struct tunnel_conn *c, short revents)
 			ssh_channel_send_eof(c->ch);
 			c->local_eof = 1;
 		} else if (n > 0 && ssh_channel_write(c->ch, data, (uint32_t)n) != n) {
-			if (!ssh_is_connected(t->session))
-				mark_broken(t, "the ssh connection to the host broke");
 			return -1;
 		}
 	}
 	for (;;) {
 		int n = ssh_channel_read_nonblocking(c->ch, data, sizeof(data), 0);
-		if (n == SSH_ERROR) {
-			if (!ssh_is_connected(t->session))
-				mark_broken(t, "the ssh connection to the host broke");
+		if (n == SSH_ERROR)
 			return -1;
-		}
 		if (n <= 0)
 			break;
 		for (ssize_t off = 0; off < n;) {
@@ -152,8 +147,15 @@ static void *tunnel_main(void *arg)
 			accept_one(t);
 		for (int k = 3; k < n; k++) {
 			struct tunnel_conn *c = &t->conns[map[k]];
-			if (c->fd >= 0 && pump(t, c, pfd[k].revents) < 0)
+			if (c->fd >= 0 && pump(c, pfd[k].revents) < 0) {
+				/*
+				 * The session first: a client that sees its end close
+				 * asks tunnel_broken() at once, and must hear the truth.
+				 */
+				if (!ssh_is_connected(t->session))
+					mark_broken(t, "the ssh connection to the host broke");
 				conn_close(c);
+			}
 		}
 		if (!ssh_is_connected(t->session)) {
 			mark_broken(t, "the ssh connection to the host closed");
